@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ctg-ledger",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ctg", targets: ["ctg"]),
+        .executable(name: "ctg-audit", targets: ["ctg-audit"]),
+        .library(name: "CTGLedger", targets: ["CTGLedger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // MARK: Storage
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .target(name: "LMDB", dependencies: ["CLMDB"]),
+
+        // MARK: Event log
+        .target(name: "StrictJSON"),
+        .target(
+            name: "EventLog",
+            dependencies: [
+                "LMDB", "StrictJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        // MARK: Domain and projections
+        .target(name: "CTGDomain", dependencies: ["EventLog", "StrictJSON"]),
+        .target(name: "CTGProjections", dependencies: ["CTGDomain", "EventLog", "LMDB", "StrictJSON"]),
+        .target(name: "CTGLedger", dependencies: ["CTGProjections", "CTGDomain", "EventLog", "LMDB", "StrictJSON"]),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "ctg",
+            dependencies: ["CTGLedger", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "ctg-audit",
+            dependencies: ["CTGLedger", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "StrictJSON"]),
+        .testTarget(name: "CTGDomainTests", dependencies: ["CTGDomain", "StrictJSON"]),
+        .testTarget(
+            name: "CTGLedgerTests",
+            dependencies: ["CTGLedger", "CTGProjections", "CTGDomain", "EventLog", "LMDB", "StrictJSON"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

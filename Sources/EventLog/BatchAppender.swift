@@ -1,0 +1,90 @@
+import LMDB
+import StrictJSON
+
+/// Appends the events of one batch inside one write transaction: assigns seq, version
+/// and recordedAt, checks idempotency and `expectedVersion`, chains the hashes.
+///
+/// Nothing is visible to others until the transaction commits; a thrown rejection
+/// aborts the transaction and so the whole batch.
+public struct BatchAppender {
+    public let txn: Transaction
+    public let tables: LogTables
+    public private(set) var lastSeq: UInt64
+    public private(set) var lastHash: [UInt8]
+    /// The ledger's clock for this batch: one UTC instant, never before an earlier batch's.
+    public let recordedAt: String
+    public private(set) var appended = 0
+    public private(set) var skipped = 0
+    private var versions: [Key: UInt64] = [:]
+
+    /// What became of one event.
+    public enum Outcome {
+        case appended(EventRecord)
+        /// Already in the store with identical content, at this seq.
+        case skipped(UInt64)
+    }
+
+    public init(txn: Transaction, tables: LogTables, now: String) throws {
+        self.txn = txn
+        self.tables = tables
+        let reader = LogReader(txn: txn, tables: tables)
+        lastSeq = try reader.lastSeq()
+        lastHash = try reader.lastHash()
+        let previous = try reader.metaString("lastRecordedAt") ?? ""
+        // Monotone recording time, so "recorded before T" is always a prefix of the log.
+        recordedAt = now.bytesPrecede(previous) ? previous : now
+        if lastSeq == 0 {
+            try txn.put(tables.meta, key: Array("format".utf8), value: Array(LogTables.format.utf8))
+        }
+    }
+
+    public mutating func append(_ event: Envelope) throws -> Outcome {
+        let reader = LogReader(txn: txn, tables: tables)
+        if let existing = try reader.seq(ofId: event.id) {
+            guard let stored = try reader.record(seq: existing) else {
+                throw Rejection("store-damaged", "event id \(event.id) points to seq \(existing), which cannot be read")
+            }
+            guard stored.canonical == event.canonical else {
+                throw Rejection(
+                    "id-conflict",
+                    "event id \(event.id) is already recorded at seq \(existing) with different content; corrections are new events with new ids")
+            }
+            skipped += 1
+            return .skipped(existing)
+        }
+        let key = Key(event.stream)
+        let current: UInt64
+        if let cached = versions[key] {
+            current = cached
+        } else {
+            current = try reader.streamVersion(event.stream)
+        }
+        if let expected = event.expectedVersion, expected != current {
+            throw Rejection(
+                "version-conflict",
+                "expectedVersion \(expected) but stream \(event.stream) is at version \(current)")
+        }
+        let seq = lastSeq + 1
+        let version = current + 1
+        let record = EventRecord(
+            seq: seq, version: version, recordedAt: recordedAt, prevHash: lastHash,
+            canonical: event.canonical, ledgerOffset: event.ledgerOffset)
+        let seqKey = LogKey.seq(seq)
+        try txn.put(tables.events, key: seqKey, value: record.encoded(), flags: .append)
+        try txn.put(tables.ids, key: Array(event.id.utf8), value: seqKey, flags: .noOverwrite)
+        try txn.put(tables.streams, key: LogKey.streamVersion(event.stream, version), value: seqKey)
+        try txn.put(tables.heads, key: Array(event.stream.utf8), value: LogKey.seq(version))
+        versions[key] = version
+        lastSeq = seq
+        lastHash = record.hash
+        appended += 1
+        return .appended(record)
+    }
+
+    /// Records the chain head; call once after the last event, before commit.
+    public func finish() throws {
+        guard appended > 0 else { return }
+        try txn.put(tables.meta, key: Array("lastHash".utf8), value: lastHash)
+        try txn.put(tables.meta, key: Array("lastRecordedAt".utf8), value: Array(recordedAt.utf8))
+    }
+}

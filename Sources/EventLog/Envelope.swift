@@ -1,0 +1,187 @@
+import StrictJSON
+
+/// One event as received, checked against the envelope of spec §2, with its stored
+/// form: the canonical (JCS) bytes that are stored, exported and hashed.
+public struct Envelope: Sendable {
+    public let id: String
+    public let stream: String
+    public let type: String
+    public let schema: Int64
+    public let occurredAt: String
+    public let businessDate: CalendarDate
+    public let actor: String
+    public let sourceDoc: String?
+    public let assumed: [String]?
+    /// A precondition on the stream's version; never stored.
+    public let expectedVersion: UInt64?
+    public let data: JSONObject
+    /// The JCS bytes of the stored form (schema written, actor written, no expectedVersion, no ledger).
+    public let canonical: [UInt8]
+    /// Where in `canonical` the `ledger` member goes (just before `"occurredAt"`).
+    public let ledgerOffset: Int
+
+    public static let envelopeFields: Set<String> = [
+        "id", "stream", "type", "schema", "occurredAt", "actor", "sourceDoc", "assumed", "expectedVersion", "data",
+    ]
+    public static let maxIdLength = 128
+
+    /// Checks `value` as an envelope. `defaultActor` fills a missing `actor` (from
+    /// `--actor` or `$CTG_ACTOR`); a `ledger` member, as in an export, is ignored.
+    public init(_ value: JSONValue, defaultActor: String?) throws(Rejection) {
+        guard case .object(var object) = value else {
+            throw Rejection("wrong-type", "an event must be a JSON object, not \(value.typeName)")
+        }
+        object["ledger"] = nil
+        var r = ObjectReader(object, path: "")
+        let id = try r.string("id", maxLength: 128)
+        guard Envelope.isValidId(id) else {
+            throw Rejection("invalid-id", "id \"\(id)\" must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+        }
+        self.id = id
+        let stream = try r.string("stream", maxLength: 64)
+        guard Envelope.isValidStream(stream) else {
+            throw Rejection("invalid-stream", "stream \"\(stream)\" must match ^[a-z0-9][a-z0-9-]{1,63}$")
+        }
+        self.stream = stream
+        let type = try r.string("type", maxLength: 64)
+        guard type.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }) else {
+            throw Rejection("unknown-type", "type \"\(type)\" is not an event type")
+        }
+        self.type = type
+        let schema = try r.optionalInteger("schema") ?? 1
+        guard schema >= 1 else { throw Rejection("invalid-schema", "/schema is \(schema), it must be 1 or more") }
+        self.schema = schema
+        let occurredAt = try r.string("occurredAt", maxLength: 64)
+        guard let date = CalendarDate.businessDate(of: occurredAt) else {
+            throw Rejection("invalid-date", "/occurredAt \"\(occurredAt)\" is not a calendar date (YYYY-MM-DD) or an RFC 3339 date-time with Z or an offset")
+        }
+        self.occurredAt = occurredAt
+        self.businessDate = date
+        if let actor = try r.optionalString("actor", maxLength: 128) {
+            self.actor = actor
+        } else if let defaultActor {
+            guard (1...128).contains(defaultActor.unicodeScalars.count) else {
+                throw Rejection("invalid-actor", "the actor given on the command line must have 1 to 128 characters")
+            }
+            self.actor = defaultActor
+            object["actor"] = .string(defaultActor)
+        } else {
+            throw Rejection("missing-actor", "/actor is required: write it in the event or give --actor (or $CTG_ACTOR)")
+        }
+        self.sourceDoc = try r.optionalString("sourceDoc", maxLength: 256)
+        if let expected = try r.optionalInteger("expectedVersion") {
+            self.expectedVersion = UInt64(expected)
+            object["expectedVersion"] = nil
+        } else {
+            self.expectedVersion = nil
+        }
+        guard case .object(let data) = try r.value("data") else {
+            throw Rejection("wrong-type", "/data must be an object")
+        }
+        self.data = data
+        object["schema"] = .integer(schema)
+        let assumed = try r.optionalStringArray("assumed", maxLength: 512)
+        try r.finish()
+        if let assumed {
+            let stored = JSONValue.object(object)
+            for (i, p) in assumed.enumerated() {
+                guard JSONPointer.resolve(p, in: stored) != nil, !p.isEmpty else {
+                    throw Rejection("invalid-assumed", "/assumed/\(i) \"\(p)\" does not point to a value of this event")
+                }
+            }
+        }
+        self.assumed = assumed
+        (self.canonical, self.ledgerOffset) = Envelope.canonicalForm(object)
+    }
+
+    /// Parses and checks one NDJSON line.
+    public init(line: UnsafeBufferPointer<UInt8>, defaultActor: String?) throws(Rejection) {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(line)
+        } catch {
+            throw Rejection(error.code, "\(error.message) (column \(error.offset + 1))")
+        }
+        try self.init(value, defaultActor: defaultActor)
+    }
+
+    /// The event's id as found in a line that failed to parse, for error messages.
+    public static func sniffId(_ line: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let value = try? JSONParser.parse(line), case .object(let o) = value, case .string(let id)? = o["id"] else {
+            return nil
+        }
+        return String(id.prefix(maxIdLength))
+    }
+
+    static func canonicalForm(_ object: JSONObject) -> ([UInt8], Int) {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(512)
+        let sorted = object.members.sorted { JSONWriter.utf16Precedes($0.key, $1.key) }
+        var offset = -1
+        for (i, member) in sorted.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            if offset < 0 && JSONWriter.utf16Precedes("ledger", member.key) { offset = out.count }
+            JSONWriter.writeString(member.key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.writeCanonical(member.value, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        precondition(offset > 1, "occurredAt is required, so a key sorts after ledger")
+        return (out, offset)
+    }
+
+    static func isValidId(_ s: String) -> Bool {
+        let u = s.utf8
+        guard let first = u.first, isAlnum(first), u.count <= 128 else { return false }
+        return u.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "-") }
+    }
+
+    /// `^[a-z0-9][a-z0-9-]{1,63}$`
+    public static func isValidStream(_ s: String) -> Bool {
+        let u = s.utf8
+        guard let first = u.first, isLowerAlnum(first), (2...64).contains(u.count) else { return false }
+        return u.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    static func isAlnum(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+    }
+
+    static func isLowerAlnum(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A)
+    }
+}
+
+/// RFC 6901 JSON Pointers, to check that `assumed` names values of the event.
+public enum JSONPointer {
+    public static func resolve(_ pointer: String, in value: JSONValue) -> JSONValue? {
+        if pointer.isEmpty { return value }
+        guard pointer.hasPrefix("/") else { return nil }
+        var current = value
+        for raw in pointer.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst() {
+            let token = String(decoding: raw, as: UTF8.self)
+            guard !token.contains("~") || isValidEscapes(token) else { return nil }
+            let key = token.replacing("~1", with: "/").replacing("~0", with: "~")
+            switch current {
+            case .object(let o):
+                guard let next = o[key] else { return nil }
+                current = next
+            case .array(let a):
+                guard let i = Int(key), String(i) == key, i >= 0, i < a.count else { return nil }
+                current = a[i]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+
+    private static func isValidEscapes(_ token: String) -> Bool {
+        let u = Array(token.utf8)
+        for (i, b) in u.enumerated() where b == UInt8(ascii: "~") {
+            guard i + 1 < u.count, u[i + 1] == UInt8(ascii: "0") || u[i + 1] == UInt8(ascii: "1") else { return false }
+        }
+        return true
+    }
+}
+

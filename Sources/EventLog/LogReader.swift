@@ -1,0 +1,63 @@
+import LMDB
+
+/// Reads the event log inside one transaction.
+public struct LogReader {
+    public let txn: Transaction
+    public let tables: LogTables
+
+    public init(txn: Transaction, tables: LogTables) {
+        self.txn = txn
+        self.tables = tables
+    }
+
+    /// The last appended seq, 0 for an empty log.
+    public func lastSeq() throws -> UInt64 {
+        try txn.withCursor(tables.events) { c in try c.last().map { LogKey.decodeSeq($0.key) } ?? 0 }
+    }
+
+    public func lastHash() throws -> [UInt8] {
+        try txn.get(tables.meta, key: Array("lastHash".utf8)) ?? EventRecord.zeroHash
+    }
+
+    public func metaString(_ name: String) throws -> String? {
+        try txn.get(tables.meta, key: Array(name.utf8)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public func record(seq: UInt64) throws -> EventRecord? {
+        try LogKey.seq(seq).withUnsafeBytes { k in
+            try txn.withValue(tables.events, key: k) { EventRecord.decode(seq: seq, $0) } ?? nil
+        }
+    }
+
+    public func seq(ofId id: String) throws -> UInt64? {
+        try Array(id.utf8).withUnsafeBytes { k in try txn.withValue(tables.ids, key: k) { LogKey.decodeSeq($0) } }
+    }
+
+    /// The stream's current version, 0 when it has no event.
+    public func streamVersion(_ stream: String) throws -> UInt64 {
+        try Array(stream.utf8).withUnsafeBytes { k in try txn.withValue(tables.heads, key: k) { LogKey.decodeSeq($0) } } ?? 0
+    }
+
+    /// Calls `body` for events in seq order from `from`, at most `limit`, until it returns false.
+    /// A record whose bytes cannot be decoded is passed as nil with its seq.
+    public func forEach(from: UInt64 = 1, limit: UInt64 = .max, _ body: (UInt64, EventRecord?) throws -> Bool) throws {
+        var remaining = limit
+        guard remaining > 0 else { return }
+        try txn.forEach(tables.events, from: LogKey.seq(from)) { entry in
+            let seq = LogKey.decodeSeq(entry.key)
+            guard try body(seq, EventRecord.decode(seq: seq, entry.value)) else { return false }
+            remaining -= 1
+            return remaining > 0
+        }
+    }
+
+    /// The seqs of one stream's events, in version order.
+    public func seqs(ofStream stream: String) throws -> [UInt64] {
+        var result: [UInt64] = []
+        try txn.forEach(tables.streams, prefix: LogKey.streamPrefix(stream)) { entry in
+            result.append(LogKey.decodeSeq(entry.value))
+            return true
+        }
+        return result
+    }
+}

@@ -1,0 +1,138 @@
+import StrictJSON
+
+/// Reads the fields of one JSON object strictly: a missing required field, a value of
+/// the wrong JSON type, and (at `finish()`) any field not read are rejections naming
+/// the field's JSON Pointer.
+public struct ObjectReader {
+    public let object: JSONObject
+    public let path: String
+    private var used: [String] = []
+
+    public init(_ object: JSONObject, path: String) {
+        self.object = object
+        self.path = path
+    }
+
+    /// Reads `value` as an object at `path`, or rejects it.
+    public init(_ value: JSONValue, path: String) throws(Rejection) {
+        guard case .object(let object) = value else {
+            throw Rejection("wrong-type", "\(path) must be an object, not \(value.typeName)")
+        }
+        self.init(object, path: path)
+    }
+
+    public func pointer(_ key: String) -> String { "\(path)/\(key)" }
+
+    public mutating func optionalValue(_ key: String) -> JSONValue? {
+        used.append(key)
+        return object[key]
+    }
+
+    public mutating func value(_ key: String) throws(Rejection) -> JSONValue {
+        guard let v = optionalValue(key) else {
+            throw Rejection("missing-field", "\(pointer(key)) is required")
+        }
+        return v
+    }
+
+    public mutating func optionalString(_ key: String, maxLength: Int = 4096, minLength: Int = 1) throws(Rejection) -> String? {
+        guard let v = optionalValue(key) else { return nil }
+        return try ObjectReader.string(v, at: pointer(key), minLength: minLength, maxLength: maxLength)
+    }
+
+    public mutating func string(_ key: String, maxLength: Int = 4096, minLength: Int = 1) throws(Rejection) -> String {
+        guard let s = try optionalString(key, maxLength: maxLength, minLength: minLength) else {
+            throw Rejection("missing-field", "\(pointer(key)) is required")
+        }
+        return s
+    }
+
+    /// A string value with its length counted in Unicode code points, as JSON Schema does.
+    public static func string(_ v: JSONValue, at pointer: String, minLength: Int = 1, maxLength: Int = 4096) throws(Rejection) -> String {
+        guard case .string(let s) = v else {
+            throw Rejection("wrong-type", "\(pointer) must be a string, not \(v.typeName)")
+        }
+        let length = s.unicodeScalars.count
+        if length < minLength {
+            throw Rejection("empty-string", "\(pointer) must not be empty")
+        }
+        if length > maxLength {
+            throw Rejection("string-too-long", "\(pointer) has \(length) characters, more than \(maxLength)")
+        }
+        return s
+    }
+
+    public mutating func optionalInteger(_ key: String) throws(Rejection) -> Int64? {
+        guard let v = optionalValue(key) else { return nil }
+        guard case .integer(let i) = v else {
+            throw Rejection("wrong-type", "\(pointer(key)) must be an integer, not \(v.typeName)")
+        }
+        return i
+    }
+
+    public mutating func integer(_ key: String) throws(Rejection) -> Int64 {
+        guard let i = try optionalInteger(key) else { throw Rejection("missing-field", "\(pointer(key)) is required") }
+        return i
+    }
+
+    /// A flag that is either absent or `true` (`false` would be a second way to say "absent").
+    public mutating func optionalTrue(_ key: String) throws(Rejection) -> Bool {
+        guard let v = optionalValue(key) else { return false }
+        guard case .bool(true) = v else {
+            throw Rejection("wrong-type", "\(pointer(key)) must be true when present (leave it out otherwise)")
+        }
+        return true
+    }
+
+    public mutating func optionalArray(_ key: String, maxItems: Int = 10_000) throws(Rejection) -> [JSONValue]? {
+        guard let v = optionalValue(key) else { return nil }
+        guard case .array(let a) = v else {
+            throw Rejection("wrong-type", "\(pointer(key)) must be an array, not \(v.typeName)")
+        }
+        if a.count > maxItems {
+            throw Rejection("too-many-items", "\(pointer(key)) has \(a.count) items, more than \(maxItems)")
+        }
+        return a
+    }
+
+    public mutating func array(_ key: String, maxItems: Int = 10_000) throws(Rejection) -> [JSONValue] {
+        guard let a = try optionalArray(key, maxItems: maxItems) else {
+            throw Rejection("missing-field", "\(pointer(key)) is required")
+        }
+        return a
+    }
+
+    public mutating func optionalStringArray(_ key: String, maxLength: Int = 4096) throws(Rejection) -> [String]? {
+        guard let a = try optionalArray(key) else { return nil }
+        var result: [String] = []
+        result.reserveCapacity(a.count)
+        for (i, v) in a.enumerated() {
+            result.append(try ObjectReader.string(v, at: "\(pointer(key))/\(i)", maxLength: maxLength))
+        }
+        return result
+    }
+
+    public mutating func stringArray(_ key: String, maxLength: Int = 4096) throws(Rejection) -> [String] {
+        guard let a = try optionalStringArray(key, maxLength: maxLength) else {
+            throw Rejection("missing-field", "\(pointer(key)) is required")
+        }
+        return a
+    }
+
+    public mutating func optionalObject(_ key: String) throws(Rejection) -> ObjectReader? {
+        guard let v = optionalValue(key) else { return nil }
+        return try ObjectReader(v, path: pointer(key))
+    }
+
+    public mutating func object(_ key: String) throws(Rejection) -> ObjectReader {
+        guard let o = try optionalObject(key) else { throw Rejection("missing-field", "\(pointer(key)) is required") }
+        return o
+    }
+
+    /// Rejects the first field that was never read.
+    public func finish() throws(Rejection) {
+        for member in object.members where !used.contains(where: { $0.sameBytes(member.key) }) {
+            throw Rejection("unknown-field", "\(pointer(member.key)) is not a field of this object")
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import CLMDB
+
+/// A named database (a B+tree) inside an environment.
+public struct Database: Sendable, Hashable {
+    let dbi: MDB_dbi
+}
+
+/// Flags of a single `put`.
+public struct PutFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// Fail with `.keyExists` instead of replacing a value.
+    public static let noOverwrite = PutFlags(rawValue: UInt32(MDB_NOOVERWRITE))
+    /// The key sorts after every key already there: LMDB appends without a search.
+    public static let append = PutFlags(rawValue: UInt32(MDB_APPEND))
+}
+
+/// A transaction, handed to the body of `Environment.read(_:)` or `write(_:)`.
+///
+/// It must not escape that body nor be used from another thread. Byte buffers that
+/// reads return point into the map and are valid only until the transaction ends or
+/// writes; the `[UInt8]` variants copy.
+public final class Transaction {
+    let handle: OpaquePointer
+    public let isReadOnly: Bool
+    private var finished = false
+
+    init(handle: OpaquePointer, readOnly: Bool) {
+        self.handle = handle
+        self.isReadOnly = readOnly
+    }
+
+    deinit {
+        if !finished { mdb_txn_abort(handle) }
+    }
+
+    func commit() throws(LMDBError) {
+        precondition(!finished)
+        finished = true
+        try check(mdb_txn_commit(handle))
+    }
+
+    func abort() {
+        if !finished {
+            finished = true
+            mdb_txn_abort(handle)
+        }
+    }
+
+    /// Opens (and in a write transaction, creates) the named database.
+    /// The corresponding C function is `mdb_dbi_open`.
+    public func openDatabase(_ name: String, create: Bool = false) throws(LMDBError) -> Database {
+        var dbi: MDB_dbi = 0
+        let flags: UInt32 = create && !isReadOnly ? UInt32(MDB_CREATE) : 0
+        try check(mdb_dbi_open(handle, name, flags, &dbi))
+        return Database(dbi: dbi)
+    }
+
+    /// Calls `body` with the value stored under `key`, or returns nil when there is none.
+    /// The corresponding C function is `mdb_get`.
+    public func withValue<R>(
+        _ db: Database, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val()
+        let rc = mdb_get(handle, db.dbi, &k, &v)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc)
+        return try body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+    }
+
+    /// The value stored under `key`, copied, or nil.
+    public func get(_ db: Database, key: [UInt8]) throws -> [UInt8]? {
+        try key.withUnsafeBytes { k in try withValue(db, key: k) { [UInt8]($0) } }
+    }
+
+    /// Stores `value` under `key`.
+    /// The corresponding C function is `mdb_put`.
+    public func put(
+        _ db: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: PutFlags = []
+    ) throws(LMDBError) {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        try check(mdb_put(handle, db.dbi, &k, &v, flags.rawValue))
+    }
+
+    /// Stores `value` under `key`.
+    public func put(_ db: Database, key: [UInt8], value: [UInt8], flags: PutFlags = []) throws {
+        try key.withUnsafeBytes { k in
+            try value.withUnsafeBytes { v in
+                try put(db, key: k, value: v, flags: flags)
+            }
+        }
+    }
+
+    /// Removes `key`; returns false when it was not there.
+    /// The corresponding C function is `mdb_del`.
+    @discardableResult
+    public func delete(_ db: Database, key: [UInt8]) throws -> Bool {
+        try key.withUnsafeBytes { kb -> Bool in
+            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
+            let rc = mdb_del(handle, db.dbi, &k, nil)
+            if rc == MDB_NOTFOUND { return false }
+            try check(rc)
+            return true
+        }
+    }
+
+    /// Removes every entry of `db`, keeping the database.
+    /// The corresponding C function is `mdb_drop`.
+    public func empty(_ db: Database) throws(LMDBError) {
+        try check(mdb_drop(handle, db.dbi, 0))
+    }
+
+    /// The number of entries in `db`.
+    /// The corresponding C function is `mdb_stat`.
+    public func count(_ db: Database) throws(LMDBError) -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, db.dbi, &stat))
+        return stat.ms_entries
+    }
+
+    /// Runs `body` with a cursor over `db`, closed when `body` ends.
+    /// The corresponding C function is `mdb_cursor_open`.
+    public func withCursor<R>(_ db: Database, _ body: (Cursor) throws -> R) throws -> R {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor))
+        guard let cursor else { throw LMDBError.invalid }
+        defer { mdb_cursor_close(cursor) }
+        return try body(Cursor(handle: cursor))
+    }
+
+    /// Calls `body` for each entry whose key starts with `prefix`, in key order,
+    /// until `body` returns false.
+    public func forEach(
+        _ db: Database, prefix: [UInt8] = [], from start: [UInt8]? = nil,
+        _ body: (Cursor.Entry) throws -> Bool
+    ) throws {
+        try withCursor(db) { cursor in
+            var entry = try cursor.seek(atLeast: start ?? prefix)
+            while let current = entry {
+                guard current.key.starts(with: prefix) else { return }
+                guard try body(current) else { return }
+                entry = try cursor.next()
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+/// Why a text is not strict JSON; `code` is stable for scripts and tests.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let code: String
+    public let message: String
+    /// Byte offset in the parsed text (0-based).
+    public let offset: Int
+
+    public var description: String { "\(code): \(message) (at byte \(offset + 1))" }
+}
+
+/// Parses the ledger's strict JSON dialect from UTF-8 bytes.
+///
+/// Rejects what RFC 8259 rejects, and also: `null`, duplicate keys (by UTF-8 bytes),
+/// numbers other than integer literals in 0…2^53−1, unpaired surrogate escapes,
+/// invalid UTF-8, a byte-order mark, and nesting deeper than `maxDepth`.
+public struct JSONParser {
+    public static let maxSafeInteger: Int64 = (1 << 53) - 1
+    /// Deepest nesting of arrays and objects accepted; events need 4.
+    public static let defaultMaxDepth = 16
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    private let maxDepth: Int
+    private var scratch: [UInt8] = []
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    /// Parses one complete JSON text; whitespace may surround it.
+    public static func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth
+    ) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes, maxDepth: maxDepth)
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
+            throw JSONParseError(code: "bom", message: "a byte-order mark is not allowed", offset: 0)
+        }
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.index < bytes.count {
+            throw parser.fail("invalid-json", "unexpected \(parser.describeByte()) after the JSON value")
+        }
+        return value
+    }
+
+    /// Parses one complete JSON text held in `bytes`.
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (b) throws(JSONParseError) in try parse(b, maxDepth: maxDepth) }
+    }
+
+    /// Parses one complete JSON text held in `text`.
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8), maxDepth: maxDepth)
+    }
+
+    private func fail(_ code: String, _ message: String) -> JSONParseError {
+        JSONParseError(code: code, message: message, offset: min(index, max(bytes.count - 1, 0)))
+    }
+
+    private func describeByte() -> String {
+        guard index < bytes.count else { return "end of line" }
+        let b = bytes[index]
+        if b >= 0x20 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
+        return "byte 0x" + String(b, radix: 16, uppercase: true)
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard index < bytes.count else { throw fail("invalid-json", "unexpected end of line, a value was expected") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return .object(try parseObject(depth: depth + 1))
+        case UInt8(ascii: "["): return .array(try parseArray(depth: depth + 1))
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            index -= 4
+            throw fail("null-value", "null is not allowed: leave an optional field out instead")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .integer(try parseNumber())
+        default: throw fail("invalid-json", "unexpected \(describeByte()), a value was expected")
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        let start = literal.utf8Start
+        guard index + count <= bytes.count else { throw fail("invalid-json", "unexpected \(describeByte())") }
+        for i in 0..<count where bytes[index + i] != start[i] {
+            throw fail("invalid-json", "unexpected \(describeByte()), a value was expected")
+        }
+        index += count
+    }
+
+    private mutating func parseNumber() throws(JSONParseError) -> Int64 {
+        let start = index
+        var negative = false
+        if bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
+        guard index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 else {
+            throw fail("invalid-json", "a digit must follow '-'")
+        }
+        var value: Int64 = 0
+        var overflow = false
+        if bytes[index] == 0x30 {
+            index += 1
+            if index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                throw fail("invalid-json", "a number cannot have a leading zero")
+            }
+        } else {
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                if value > JSONParser.maxSafeInteger { overflow = true } else { value = value * 10 + Int64(bytes[index] - 0x30) }
+                index += 1
+            }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            while index < bytes.count, !Self.isDelimiter(bytes[index]) { index += 1 }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            index = start
+            throw fail("non-integer-number", "number \(text) is not an integer literal: write integers without fraction or exponent")
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        if negative && !(value == 0 && text == "-0") || overflow || value > JSONParser.maxSafeInteger {
+            index = start
+            throw fail("number-out-of-range", "number \(text) is outside 0…9007199254740991")
+        }
+        if negative {
+            index = start
+            throw fail("number-out-of-range", "number \(text) is negative zero, write 0")
+        }
+        return value
+    }
+
+    private static func isDelimiter(_ b: UInt8) -> Bool {
+        b == 0x2C || b == 0x7D || b == 0x5D || b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
+    }
+
+    private mutating func parseArray(depth: Int) throws(JSONParseError) -> [JSONValue] {
+        if depth > maxDepth { throw fail("nesting-too-deep", "arrays and objects nest deeper than \(maxDepth) levels") }
+        index += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return elements }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("invalid-json", "unexpected end of line inside an array") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return elements }
+            throw fail("invalid-json", "unexpected \(describeByte()) inside an array, ',' or ']' was expected")
+        }
+    }
+
+    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONObject {
+        if depth > maxDepth { throw fail("nesting-too-deep", "arrays and objects nest deeper than \(maxDepth) levels") }
+        index += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return object }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw fail("invalid-json", "unexpected \(describeByte()), an object key in double quotes was expected")
+            }
+            let keyStart = index
+            let key = try parseString()
+            for member in object.members where member.key.sameBytes(key) {
+                index = keyStart
+                throw fail("duplicate-key", "key \"\(key)\" appears twice in one object")
+            }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw fail("invalid-json", "unexpected \(describeByte()), ':' was expected after a key")
+            }
+            index += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            object.members.append(JSONMember(key, value))
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("invalid-json", "unexpected end of line inside an object") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return object }
+            throw fail("invalid-json", "unexpected \(describeByte()) inside an object, ',' or '}' was expected")
+        }
+    }
+
+    private mutating func parseString() throws(JSONParseError) -> String {
+        index += 1
+        let start = index
+        // Fast path: no escapes, ASCII or well-formed UTF-8 taken as is.
+        var needsSlowPath = false
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") { break }
+            if b == UInt8(ascii: "\\") { needsSlowPath = true; break }
+            if b < 0x20 { throw fail("invalid-json", "control character \(describeByte()) must be escaped in a string") }
+            index += 1
+        }
+        guard index < bytes.count else { throw fail("invalid-json", "unterminated string") }
+        if !needsSlowPath {
+            let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+            guard let s = String(validating: slice, as: UTF8.self) else {
+                index = start
+                throw fail("invalid-utf8", "a string is not valid UTF-8")
+            }
+            index += 1
+            return s
+        }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                index += 1
+                guard let s = String(validating: scratch, as: UTF8.self) else {
+                    index = start
+                    throw fail("invalid-utf8", "a string is not valid UTF-8")
+                }
+                return s
+            }
+            if b < 0x20 { throw fail("invalid-json", "control character \(describeByte()) must be escaped in a string") }
+            if b != UInt8(ascii: "\\") { scratch.append(b); index += 1; continue }
+            index += 1
+            guard index < bytes.count else { break }
+            let e = bytes[index]
+            index += 1
+            switch e {
+            case UInt8(ascii: "\""): scratch.append(0x22)
+            case UInt8(ascii: "\\"): scratch.append(0x5C)
+            case UInt8(ascii: "/"): scratch.append(0x2F)
+            case UInt8(ascii: "b"): scratch.append(0x08)
+            case UInt8(ascii: "f"): scratch.append(0x0C)
+            case UInt8(ascii: "n"): scratch.append(0x0A)
+            case UInt8(ascii: "r"): scratch.append(0x0D)
+            case UInt8(ascii: "t"): scratch.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try parseHex4()
+                if scalar >= 0xD800 && scalar <= 0xDBFF {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                        throw fail("unpaired-surrogate", "a high surrogate escape is not followed by a low one")
+                    }
+                    index += 2
+                    let low = try parseHex4()
+                    guard low >= 0xDC00 && low <= 0xDFFF else {
+                        throw fail("unpaired-surrogate", "a high surrogate escape is not followed by a low one")
+                    }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if scalar >= 0xDC00 && scalar <= 0xDFFF {
+                    throw fail("unpaired-surrogate", "a low surrogate escape has no high surrogate before it")
+                }
+                guard let us = Unicode.Scalar(scalar) else { throw fail("invalid-json", "invalid \\u escape") }
+                scratch.append(contentsOf: UTF8.encode(us)!)
+            default:
+                index -= 1
+                throw fail("invalid-json", "invalid escape '\\\(describeByte())' in a string")
+            }
+        }
+        throw fail("invalid-json", "unterminated string")
+    }
+
+    private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw fail("invalid-json", "a \\u escape needs four hex digits") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let b = bytes[index]
+            let digit: UInt32
+            switch b {
+            case 0x30...0x39: digit = UInt32(b - 0x30)
+            case 0x41...0x46: digit = UInt32(b - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(b - 0x61 + 10)
+            default: throw fail("invalid-json", "a \\u escape needs four hex digits")
+            }
+            value = value << 4 | digit
+            index += 1
+        }
+        return value
+    }
+}

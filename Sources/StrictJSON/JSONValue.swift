@@ -1,0 +1,89 @@
+/// A JSON value of the ledger's strict dialect: no `null`, and numbers are integers
+/// between 0 and 2^53−1 written without fraction or exponent.
+///
+/// Object members keep their input order; the canonical writer sorts them.
+public enum JSONValue: Sendable, Equatable {
+    case string(String)
+    case integer(Int64)
+    case bool(Bool)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// Equality of the exact bytes of strings and keys, member order included.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case let (.string(a), .string(b)): return a.sameBytes(b)
+        case let (.integer(a), .integer(b)): return a == b
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.array(a), .array(b)): return a == b
+        case let (.object(a), .object(b)): return a == b
+        default: return false
+        }
+    }
+
+    /// A short name of the value's JSON type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .string: "string"
+        case .integer: "integer"
+        case .bool: "boolean"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    public var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
+    public var integerValue: Int64? { if case .integer(let i) = self { i } else { nil } }
+}
+
+/// One member of a JSON object.
+public struct JSONMember: Sendable, Equatable {
+    public var key: String
+    public var value: JSONValue
+
+    public init(_ key: String, _ value: JSONValue) {
+        self.key = key
+        self.value = value
+    }
+
+    public static func == (lhs: JSONMember, rhs: JSONMember) -> Bool {
+        lhs.key.sameBytes(rhs.key) && lhs.value == rhs.value
+    }
+}
+
+/// A JSON object whose keys are unique (by UTF-8 bytes) and kept in input order.
+public struct JSONObject: Sendable, Equatable {
+    public var members: [JSONMember]
+
+    public init(_ members: [JSONMember] = []) { self.members = members }
+
+    public subscript(key: String) -> JSONValue? {
+        get {
+            for member in members where member.key.sameBytes(key) { return member.value }
+            return nil
+        }
+        set {
+            if let index = members.firstIndex(where: { $0.key.sameBytes(key) }) {
+                if let newValue { members[index].value = newValue } else { members.remove(at: index) }
+            } else if let newValue {
+                members.append(JSONMember(key, newValue))
+            }
+        }
+    }
+
+    public var keys: [String] { members.map(\.key) }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(JSONObject(elements.map { JSONMember($0.0, $0.1) }))
+    }
+}
