@@ -38,13 +38,23 @@ let package = Package(
         .target(name: "CTGLedger", dependencies: ["CTGProjections", "CTGDomain", "EventLog", "LMDB", "StrictJSON"]),
 
         // MARK: Executables
+        .target(
+            name: "CTGCommandSupport",
+            dependencies: ["CTGLedger", "CTGProjections", "EventLog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "ctg",
-            dependencies: ["CTGLedger", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "CTGCommandSupport", "CTGLedger", "CTGProjections", "EventLog", "StrictJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "ctg-audit",
-            dependencies: ["CTGLedger", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "CTGCommandSupport", "CTGLedger", "CTGProjections", "EventLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
 
         // MARK: Tests

@@ -19,3 +19,42 @@ public enum LedgerClock {
             + "\(pad(Int(ts.tv_nsec) / 1_000_000, 3))Z"
     }
 }
+
+extension LedgerClock {
+    /// Milliseconds since 1970 of an RFC 3339 date-time (`Z` or an offset) or of a date
+    /// (its midnight UTC); nil when the text is neither.
+    public static func epochMillis(_ text: String) -> Int64? {
+        guard let date = CalendarDate.businessDate(of: text) else { return nil }
+        let u = Array(text.utf8)
+        let days = Int64(daysFromCivil(date.year, date.month, date.day))
+        if u.count == 10 { return days * 86_400_000 }
+        func num(_ r: Range<Int>) -> Int64 { r.reduce(0) { $0 * 10 + Int64(u[$1] - 0x30) } }
+        var ms = days * 86_400_000 + num(11..<13) * 3_600_000 + num(14..<16) * 60_000 + num(17..<19) * 1000
+        var i = 19
+        if u[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale: Int64 = 100
+            while i < u.count, u[i] >= 0x30, u[i] <= 0x39 {
+                ms += Int64(u[i] - 0x30) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
+            let offset = num((i + 1)..<(i + 3)) * 3_600_000 + num((i + 4)..<(i + 6)) * 60_000
+            ms += u[i] == UInt8(ascii: "+") ? -offset : offset
+        }
+        return ms
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+}

@@ -18,7 +18,7 @@ public final class LineReader {
     public private(set) var lineNumber = 0
 
     /// Opens `path` for reading.
-    public init(path: String, maxLineBytes: Int = LineReader.defaultMaxLineBytes) throws(Rejection) {
+    public init(path: String, maxLineBytes: Int = LineReader.defaultMaxLineBytes) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw Rejection("cannot-open", "cannot open \(path): \(String(cString: strerror(errno)))")

@@ -138,6 +138,22 @@ public final class Environment: @unchecked Sendable {
         return try body(txn)
     }
 
+    /// Opens named databases in `body`, in a transaction that is committed even when
+    /// read-only: LMDB closes handles opened in an aborted transaction, so handles must
+    /// come from a committed one to be usable by later transactions.
+    /// The corresponding C function is `mdb_dbi_open`.
+    public func openDatabases<R>(_ body: (Transaction) throws -> R) throws -> R {
+        let txn = Transaction(handle: try begin(readOnly: isReadOnly), readOnly: isReadOnly)
+        do {
+            let result = try body(txn)
+            try txn.commit()
+            return result
+        } catch {
+            txn.abort()
+            throw error
+        }
+    }
+
     /// Runs `body` in a write transaction that commits when `body` returns and aborts
     /// when it throws. Writers are serialised across processes by LMDB's lock.
     ///

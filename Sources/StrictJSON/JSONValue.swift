@@ -8,6 +8,8 @@ public enum JSONValue: Sendable, Equatable {
     case bool(Bool)
     case array([JSONValue])
     case object(JSONObject)
+    /// Only ever written (e.g. `"signedOn": null` in query output); the parser rejects it.
+    case null
 
     /// Equality of the exact bytes of strings and keys, member order included.
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
@@ -17,6 +19,7 @@ public enum JSONValue: Sendable, Equatable {
         case let (.bool(a), .bool(b)): return a == b
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)): return a == b
+        case (.null, .null): return true
         default: return false
         }
     }
@@ -29,6 +32,7 @@ public enum JSONValue: Sendable, Equatable {
         case .bool: "boolean"
         case .array: "array"
         case .object: "object"
+        case .null: "null"
         }
     }
 

@@ -79,6 +79,7 @@ public enum JSONWriter {
         case .string(let s): writeString(s, into: &out)
         case .integer(let i): out.append(contentsOf: String(i).utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .null: out.append(contentsOf: "null".utf8)
         case .object, .array: preconditionFailure("not a scalar")
         }
     }

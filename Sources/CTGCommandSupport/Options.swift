@@ -1,0 +1,52 @@
+import ArgumentParser
+import CTGLedger
+import CTGProjections
+import EventLog
+
+/// `--store PATH`, shared by every command.
+public struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The store directory (default: $CTG_STORE, else ./ctg-store).", valueName: "path"))
+    public var store: String?
+
+    public init() {}
+
+    public var path: String { Ledger.storePath(store) }
+}
+
+/// `--format table|json|csv`, shared by every query.
+public struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format.")
+    public var format: OutputFormat = .table
+
+    public init() {}
+
+    /// Prints a report on standard output in the chosen format.
+    public func print(_ report: Report) {
+        Swift.print(report.rendered(format), terminator: "")
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+extension Grouping: ExpressibleByArgument {}
+
+extension CalendarDate: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+/// Runs a command body, printing a ledger error for a person on standard error and
+/// exiting non-zero; standard output stays clean.
+public func runReportingErrors(_ tool: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as LedgerError {
+        StandardError.write("\(tool): error: \(error)\n")
+        throw ExitCode(error.code == "verify-failed" ? 1 : 2)
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        StandardError.write("\(tool): error: \(error)\n")
+        throw ExitCode(2)
+    }
+}

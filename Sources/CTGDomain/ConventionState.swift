@@ -1,0 +1,230 @@
+import EventLog
+import StrictJSON
+
+/// Everything the ledger knows of one convention: its projection, and the state the
+/// rules check new events against.
+public struct ConventionState: Codable, Sendable, Equatable {
+    public var id: String
+    public var title: String
+    public var caf: Partner
+    public var territory: Territory
+    public var period: Period
+    /// The end first agreed, before amendments.
+    public var originalEnd: CalendarDate
+    public var domains: [DomainCode]
+    public var cafOrdinal: Int?
+    public var predecessor: String?
+    public var openedOn: CalendarDate
+    public var status: ConventionStatus
+    public var members: [Member]
+    public var formerMembers: [FormerMember]
+    public var commitment: Commitment?
+    public var signatories: [Signatory]
+    public var signedOn: CalendarDate?
+    public var amendments: [Amendment]
+    public var diagnostics: [Diagnostic]
+    public var baselines: [FundingBaseline]
+    public var axes: [Axis]
+    public var actions: [Action]
+    public var committees: [Committee]
+    public var meetings: [Meeting]
+    public var evaluations: [Evaluation]
+    public var termination: Termination?
+    /// Years of the decisions not cancelled, with how many each: an amendment may not end the
+    /// period before the last of them.
+    public var fundedYears: [YearCount]
+    public var decisionCount: Int
+    public var version: UInt64
+    public var lastSeq: UInt64
+
+    public struct Member: Codable, Sendable, Equatable {
+        public var partner: Partner
+        public var joinedOn: CalendarDate
+    }
+
+    public struct FormerMember: Codable, Sendable, Equatable {
+        public var partner: Partner
+        public var joinedOn: CalendarDate
+        public var leftOn: CalendarDate
+        public var reason: String
+    }
+
+    public struct Commitment: Codable, Sendable, Equatable {
+        public var signedOn: CalendarDate
+        public var signatories: [String]
+        public var signers: [Signer]
+        public var signBy: CalendarDate?
+        public var place: String?
+        public var predecessor: PredecessorContract?
+        public var fundingEffectiveFrom: CalendarDate?
+    }
+
+    public struct Signatory: Codable, Sendable, Equatable {
+        public var partnerId: String
+        public var signedOn: CalendarDate
+        public var signers: [Signer]
+        public var place: String?
+    }
+
+    public struct Amendment: Codable, Sendable, Equatable {
+        public var number: Int
+        public var date: CalendarDate
+        public var summary: String
+        public var periodEnd: CalendarDate?
+    }
+
+    public struct Diagnostic: Codable, Sendable, Equatable {
+        public var date: CalendarDate
+        public var period: Period
+        public var domains: [DomainCode]
+        public var summary: String
+    }
+
+    public struct Axis: Codable, Sendable, Equatable {
+        public var id: String
+        public var title: String
+        public var kind: AxisKind?
+        public var parentAxisId: String?
+        public var ref: String?
+    }
+
+    public struct Action: Codable, Sendable, Equatable {
+        public var id: String
+        public var axisId: String?
+        public var title: String
+        public var domain: DomainCode
+        public var lead: String?
+        public var due: CalendarDate?
+        public var ref: String?
+        public var status: ActionStatus
+        public var history: [StatusChange]
+    }
+
+    public struct StatusChange: Codable, Sendable, Equatable {
+        public var status: ActionStatus
+        public var date: CalendarDate
+        public var seq: UInt64
+        public var note: String?
+        public var correction: Bool?
+    }
+
+    public struct Committee: Codable, Sendable, Equatable {
+        public var id: String
+        public var kind: CommitteeKind
+        public var name: String
+        public var members: [String]
+        public var bodies: [String]
+    }
+
+    public struct Meeting: Codable, Sendable, Equatable {
+        public var id: String
+        public var committee: CommitteeKind
+        public var committeeId: String?
+        public var date: CalendarDate
+        public var seq: UInt64
+        public var attendees: [String]
+        public var decisions: [String]
+        public var actionsReviewed: [String]
+    }
+
+    public struct Evaluation: Codable, Sendable, Equatable {
+        public var id: String
+        public var date: CalendarDate
+        public var scope: String
+        public var findings: String
+        public var indicators: [Indicator]
+    }
+
+    public struct Termination: Codable, Sendable, Equatable {
+        public var date: CalendarDate
+        public var reason: String
+    }
+
+    public struct YearCount: Codable, Sendable, Equatable {
+        public var year: Int
+        public var count: Int
+    }
+
+    public func member(_ id: String) -> Member? { members.first { $0.partner.id.sameBytes(id) } }
+    public func isMember(_ id: String) -> Bool { member(id) != nil }
+    public func action(_ id: String) -> Action? { actions.first { $0.id.sameBytes(id) } }
+    public func axis(_ id: String) -> Axis? { axes.first { $0.id.sameBytes(id) } }
+    public func committee(_ id: String) -> Committee? { committees.first { $0.id.sameBytes(id) } }
+    public func hasSigned(_ id: String) -> Bool { signatories.contains { $0.partnerId.sameBytes(id) } }
+
+    /// The status shown for a business date: a signed convention whose period ended
+    /// before `asOf` is `expired`. Never read from the system clock.
+    public func displayStatus(asOf: CalendarDate?) -> String {
+        if status == .signed, let asOf, period.end < asOf { return "expired" }
+        return status.rawValue
+    }
+
+    mutating func addFundedYear(_ year: Int) {
+        if let i = fundedYears.firstIndex(where: { $0.year == year }) {
+            fundedYears[i].count += 1
+        } else {
+            fundedYears.append(YearCount(year: year, count: 1))
+            fundedYears.sort { $0.year < $1.year }
+        }
+    }
+
+    mutating func removeFundedYear(_ year: Int) {
+        guard let i = fundedYears.firstIndex(where: { $0.year == year }) else { return }
+        fundedYears[i].count -= 1
+        if fundedYears[i].count == 0 { fundedYears.remove(at: i) }
+    }
+}
+
+/// One funding decision's life: what is decided now, what was paid and recovered.
+public struct DecisionState: Codable, Sendable, Equatable {
+    public var id: String
+    public var stream: String
+    public var funder: String
+    public var beneficiary: Beneficiary
+    public var facility: String?
+    public var domain: DomainCode
+    public var scheme: Scheme
+    public var year: Int
+    public var basis: Basis
+    public var amount: Money
+    public var cancelled: Bool
+    public var paid: Money
+    public var recovered: Money
+    public var decidedOn: CalendarDate
+    public var seq: UInt64
+
+    /// The amount counted as decided: 0 once cancelled.
+    public var decided: Money { cancelled ? .zero : amount }
+    /// decided − paid + recovered: positive is still owed, negative is overpaid.
+    public var balance: Money { decided - paid + recovered }
+
+    /// The slot no two live decisions may share (no double funding).
+    public var slot: FundingSlot {
+        FundingSlot(stream: stream, funder: funder, beneficiaryKey: beneficiary.key, facility: facility, scheme: scheme, year: year)
+    }
+}
+
+/// (stream, funder, beneficiary key, facility, scheme, year): at most one decision not
+/// cancelled per slot.
+public struct FundingSlot: Hashable, Sendable {
+    public var stream: String
+    public var funder: String
+    public var beneficiaryKey: String
+    public var facility: String?
+    public var scheme: Scheme
+    public var year: Int
+
+    /// Length-prefixed, so no text can make two slots collide.
+    public var keyBytes: [UInt8] {
+        var out: [UInt8] = []
+        for part in [stream, funder, beneficiaryKey, facility.map { "+" + $0 } ?? "-", scheme.rawValue, String(year)] {
+            let bytes = Array(part.utf8)
+            withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { out.append(contentsOf: $0) }
+            out.append(contentsOf: bytes)
+        }
+        return out
+    }
+
+    public static func == (a: FundingSlot, b: FundingSlot) -> Bool { a.keyBytes == b.keyBytes }
+    public func hash(into hasher: inout Hasher) { hasher.combine(keyBytes) }
+}

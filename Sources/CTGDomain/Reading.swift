@@ -1,0 +1,150 @@
+import EventLog
+import StrictJSON
+
+/// Bounds on free text, so no event can carry an unbounded payload.
+public enum TextLimit {
+    public static let id = 128
+    public static let name = 512
+    public static let text = 16_384
+    public static let listItems = 1_000
+}
+
+extension ObjectReader {
+    mutating func ident(_ key: String) throws(Rejection) -> String {
+        try string(key, maxLength: TextLimit.id)
+    }
+
+    mutating func optionalIdent(_ key: String) throws(Rejection) -> String? {
+        try optionalString(key, maxLength: TextLimit.id)
+    }
+
+    mutating func name(_ key: String) throws(Rejection) -> String {
+        try string(key, maxLength: TextLimit.name)
+    }
+
+    mutating func optionalName(_ key: String) throws(Rejection) -> String? {
+        try optionalString(key, maxLength: TextLimit.name)
+    }
+
+    mutating func text(_ key: String) throws(Rejection) -> String {
+        try string(key, maxLength: TextLimit.text)
+    }
+
+    mutating func optionalText(_ key: String) throws(Rejection) -> String? {
+        try optionalString(key, maxLength: TextLimit.text)
+    }
+
+    mutating func date(_ key: String) throws(Rejection) -> CalendarDate {
+        guard let d = try optionalDate(key) else { throw Rejection("missing-field", "\(pointer(key)) is required") }
+        return d
+    }
+
+    mutating func optionalDate(_ key: String) throws(Rejection) -> CalendarDate? {
+        guard let text = try optionalString(key, maxLength: 10) else { return nil }
+        guard let d = CalendarDate(text) else {
+            throw Rejection("invalid-date", "\(pointer(key)) \"\(text)\" is not a calendar date YYYY-MM-DD")
+        }
+        return d
+    }
+
+    mutating func code<C: Code>(_ key: String, _: C.Type = C.self) throws(Rejection) -> C {
+        let text = try string(key, maxLength: 64)
+        return try C.decode(text, at: pointer(key))
+    }
+
+    mutating func optionalCode<C: Code>(_ key: String, _: C.Type = C.self) throws(Rejection) -> C? {
+        guard let text = try optionalString(key, maxLength: 64) else { return nil }
+        return try C.decode(text, at: pointer(key))
+    }
+
+    mutating func codes<C: Code>(_ key: String, _: C.Type = C.self) throws(Rejection) -> [C] {
+        guard let codes: [C] = try optionalCodes(key) else { throw Rejection("missing-field", "\(pointer(key)) is required") }
+        return codes
+    }
+
+    mutating func optionalCodes<C: Code>(_ key: String, _: C.Type = C.self) throws(Rejection) -> [C]? {
+        guard let texts = try optionalStringArray(key, maxLength: 64) else { return nil }
+        var result: [C] = []
+        for (i, t) in texts.enumerated() {
+            let c = try C.decode(t, at: "\(pointer(key))/\(i)")
+            if result.contains(c) {
+                throw Rejection("duplicate-item", "\(pointer(key))/\(i) \"\(t)\" is listed twice")
+            }
+            result.append(c)
+        }
+        return result
+    }
+
+    mutating func money(_ key: String) throws(Rejection) -> Money {
+        let text = try string(key, maxLength: 32)
+        return try Money.decode(text, at: pointer(key))
+    }
+
+    mutating func year(_ key: String) throws(Rejection) -> Int {
+        let y = try integer(key)
+        guard (1900...2999).contains(y) else {
+            throw Rejection("invalid-year", "\(pointer(key)) \(y) is not a year between 1900 and 2999")
+        }
+        return Int(y)
+    }
+
+    /// A list of ids, each at most once.
+    mutating func idList(_ key: String, required: Bool = true) throws(Rejection) -> [String]? {
+        guard let values = try optionalArray(key, maxItems: TextLimit.listItems) else {
+            if required { throw Rejection("missing-field", "\(pointer(key)) is required") }
+            return nil
+        }
+        var result: [String] = []
+        for (i, v) in values.enumerated() {
+            let s = try ObjectReader.string(v, at: "\(pointer(key))/\(i)", maxLength: TextLimit.id)
+            if result.contains(where: { $0.sameBytes(s) }) {
+                throw Rejection("duplicate-item", "\(pointer(key))/\(i) \"\(s)\" is listed twice")
+            }
+            result.append(s)
+        }
+        return result
+    }
+
+    mutating func textList(_ key: String, required: Bool) throws(Rejection) -> [String]? {
+        guard let values = try optionalArray(key, maxItems: TextLimit.listItems) else {
+            if required { throw Rejection("missing-field", "\(pointer(key)) is required") }
+            return nil
+        }
+        var result: [String] = []
+        for (i, v) in values.enumerated() {
+            result.append(try ObjectReader.string(v, at: "\(pointer(key))/\(i)", maxLength: TextLimit.text))
+        }
+        return result
+    }
+
+    mutating func objects(_ key: String, required: Bool) throws(Rejection) -> [ObjectReader]? {
+        guard let values = try optionalArray(key, maxItems: TextLimit.listItems) else {
+            if required { throw Rejection("missing-field", "\(pointer(key)) is required") }
+            return nil
+        }
+        var result: [ObjectReader] = []
+        for (i, v) in values.enumerated() {
+            result.append(try ObjectReader(v, path: "\(pointer(key))/\(i)"))
+        }
+        return result
+    }
+}
+
+/// SIREN (9 digits), SIRET (14 digits) or an INSEE commune code (5, Corsica 2A/2B).
+enum OfficialCode {
+    static func isValid(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        let digit: (UInt8) -> Bool = { $0 >= 0x30 && $0 <= 0x39 }
+        switch u.count {
+        case 9, 14: return u.allSatisfy(digit)
+        case 5:
+            return digit(u[0]) && (digit(u[1]) || u[1] == UInt8(ascii: "A") || u[1] == UInt8(ascii: "B"))
+                && u[2...].allSatisfy(digit)
+        default: return false
+        }
+    }
+
+    static func isSiret(_ s: String) -> Bool {
+        s.utf8.count == 14 && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+}

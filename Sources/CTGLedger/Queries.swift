@@ -1,0 +1,94 @@
+import CTGDomain
+import CTGProjections
+import EventLog
+import StrictJSON
+
+/// Reads the projections (`ctg` queries) and the log (`events`, `export`).
+extension Ledger {
+    public func conventionsReport(asOf: CalendarDate?) throws -> Report {
+        try read { Reports.conventions(try $0.projections.conventions(), asOf: asOf) }
+    }
+
+    public func convention(_ id: String) throws -> ConventionState {
+        guard let c = try read({ try $0.projections.convention(id) }) else { throw Ledger.unknownConvention(id) }
+        return c
+    }
+
+    static func unknownConvention(_ id: String) -> LedgerError {
+        LedgerError(code: "unknown-convention", message: "there is no convention \(id) in this store (`ctg conventions` lists them)")
+    }
+
+    public func fundingReport(by grouping: Grouping, convention: String?, year: Int?) throws -> Report {
+        try read { snap in
+            if let convention, try snap.projections.convention(convention) == nil { throw Ledger.unknownConvention(convention) }
+            return Reports.funding(by: grouping, groups: try snap.projections.totals(by: grouping, scope: TotalsScope(convention: convention, year: year)))
+        }
+    }
+
+    public func decisionsReport(convention: String) throws -> Report {
+        try read { snap in
+            guard try snap.projections.convention(convention) != nil else { throw Ledger.unknownConvention(convention) }
+            return Reports.decisions(try snap.projections.decisions(ofConvention: convention))
+        }
+    }
+
+    /// Writes exported lines (canonical JSON with `ledger`) for all events or one stream,
+    /// from `from`, at most `limit`, each followed by a newline.
+    public func exportLines(stream: String?, from: UInt64 = 1, limit: UInt64 = .max, _ write: ([UInt8]) throws -> Void) throws {
+        try read { snap in
+            if let stream {
+                var count: UInt64 = 0
+                for seq in try snap.log.seqs(ofStream: stream) where seq >= from {
+                    guard count < limit else { break }
+                    guard let record = try snap.log.record(seq: seq) else { throw Ledger.damaged(seq) }
+                    try write(record.exportLine + [0x0A])
+                    count += 1
+                }
+            } else {
+                try snap.log.forEach(from: from, limit: limit) { seq, record in
+                    guard let record else { throw Ledger.damaged(seq) }
+                    try write(record.exportLine + [0x0A])
+                    return true
+                }
+            }
+        }
+    }
+
+    static func damaged(_ seq: UInt64) -> LedgerError {
+        LedgerError(code: "store-damaged", message: "the event at seq \(seq) cannot be decoded; run ctg-audit verify")
+    }
+
+    /// Drops every projection and rebuilds it from the events in one transaction: a crash
+    /// midway leaves the previous projections in place.
+    public func rebuild(progress: Progress? = nil) throws -> UInt64 {
+        try environment.write { txn in
+            let tables = try LMDBTables(txn)
+            try tables.emptyAll()
+            var projector = ProjectionWriter(tables)
+            let log = LogReader(txn: txn, tables: self.log)
+            var count: UInt64 = 0
+            progress?.start(totalBytes: nil)
+            try log.forEach { seq, record in
+                guard let record else { throw Ledger.damaged(seq) }
+                try Ledger.replay(record, into: &projector)
+                progress?.advance()
+                count += 1
+                return true
+            }
+            try projector.flush()
+            progress?.finish(events: Int(count))
+            return count
+        }
+    }
+
+    /// Applies one stored event to projections; a stored event that the rules now refuse
+    /// means the store was changed outside the ledger.
+    static func replay<KV>(_ record: EventRecord, into projector: inout ProjectionWriter<KV>) throws {
+        do {
+            let envelope = try record.envelope()
+            try projector.apply(envelope, at: Rules.Position(seq: record.seq, version: record.version))
+        } catch let rejection as Rejection {
+            throw LedgerError(code: "replay-rejected", message: "stored event at seq \(record.seq) no longer passes the rules: \(rejection)")
+        }
+    }
+}

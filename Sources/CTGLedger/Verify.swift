@@ -1,0 +1,157 @@
+import CTGDomain
+import CTGProjections
+import EventLog
+import LMDB
+import StrictJSON
+
+/// The outcome of `ctg-audit verify`.
+public struct VerifyResult: Sendable {
+    public var events: UInt64 = 0
+    public var streams = 0
+    /// The first seq at which the chain, the continuity or the replay fails.
+    public var firstBadSeq: UInt64?
+    public var problems: [String] = []
+    public var ok: Bool { problems.isEmpty }
+}
+
+extension Ledger {
+    /// Recomputes the hash chain from genesis, checks seq and version continuity and the
+    /// indexes, replays every event into fresh in-memory projections and compares them
+    /// with the stored ones, all in one snapshot.
+    public func verify(progress: Progress? = nil) throws -> VerifyResult {
+        try environment.read { txn in
+            var result = VerifyResult()
+            let reader = LogReader(txn: txn, tables: log)
+            let memory = MemoryTables()
+            var projector = ProjectionWriter(memory)
+            var versions: [Key: UInt64] = [:]
+            var expectedSeq: UInt64 = 1
+            var previousHash = EventRecord.zeroHash
+            func fail(_ seq: UInt64, _ message: String) {
+                if result.firstBadSeq == nil { result.firstBadSeq = seq }
+                result.problems.append("seq \(seq): \(message)")
+            }
+            progress?.start(totalBytes: nil)
+            try reader.forEach { seq, record in
+                guard seq == expectedSeq else {
+                    fail(expectedSeq, "missing: the log jumps from seq \(expectedSeq - 1) to \(seq)")
+                    return false
+                }
+                guard let record else {
+                    fail(seq, "the stored record cannot be decoded")
+                    return false
+                }
+                guard record.prevHash == previousHash else {
+                    fail(seq, "prevHash \(Hex.string(record.prevHash)) is not the hash \(Hex.string(previousHash)) of seq \(seq - 1)")
+                    return false
+                }
+                guard record.recomputedHash == record.hash else {
+                    fail(seq, "content does not match its hash \(Hex.string(record.hash)) (recomputed \(Hex.string(record.recomputedHash)))")
+                    return false
+                }
+                let envelope: Envelope
+                do {
+                    envelope = try record.envelope()
+                } catch {
+                    fail(seq, "the stored event is not a valid envelope: \(error)")
+                    return false
+                }
+                let key = Key(envelope.stream)
+                let expectedVersion = (versions[key] ?? 0) + 1
+                guard record.version == expectedVersion else {
+                    fail(seq, "version \(record.version) of stream \(envelope.stream), expected \(expectedVersion)")
+                    return false
+                }
+                versions[key] = record.version
+                let indexed = try txn.get(log.streams, key: LogKey.streamVersion(envelope.stream, record.version))
+                guard indexed == LogKey.seq(seq) else {
+                    fail(seq, "the stream index does not point \(envelope.stream) version \(record.version) to this seq")
+                    return false
+                }
+                guard try reader.seq(ofId: envelope.id) == seq else {
+                    fail(seq, "the id index does not point event \(envelope.id) to this seq")
+                    return false
+                }
+                do {
+                    try projector.apply(envelope, at: Rules.Position(seq: seq, version: record.version))
+                } catch {
+                    fail(seq, "the event does not pass the rules on replay: \(error)")
+                    return false
+                }
+                previousHash = record.hash
+                expectedSeq += 1
+                result.events += 1
+                progress?.advance()
+                return true
+            }
+            progress?.finish(events: Int(result.events))
+            guard result.ok else { return result }
+            result.streams = versions.count
+            try checkIndexes(txn, reader: reader, result: &result, versions: versions, lastHash: previousHash)
+            guard result.ok else { return result }
+            try projector.flush()
+            try compareProjections(stored: LMDBTables(txn), replayed: memory, result: &result)
+            return result
+        }
+    }
+
+    private func checkIndexes(_ txn: Transaction, reader: LogReader, result: inout VerifyResult, versions: [Key: UInt64], lastHash: [UInt8]) throws {
+        let n = Int(result.events)
+        if try reader.lastHash() != lastHash {
+            result.problems.append("the recorded chain head is not the hash of the last event (seq \(result.events))")
+            result.firstBadSeq = result.events
+        }
+        if try txn.count(log.ids) != n { result.problems.append("the id index has \(try txn.count(log.ids)) entries for \(n) events") }
+        if try txn.count(log.streams) != n { result.problems.append("the stream index has \(try txn.count(log.streams)) entries for \(n) events") }
+        if try txn.count(log.heads) != versions.count { result.problems.append("\(try txn.count(log.heads)) stream heads for \(versions.count) streams") }
+        for (stream, version) in versions where try reader.streamVersion(stream.string) != version {
+            result.problems.append("stream \(stream.string) head is \(try reader.streamVersion(stream.string)), its last event has version \(version)")
+        }
+    }
+
+    private func compareProjections(stored: LMDBTables, replayed: MemoryTables, result: inout VerifyResult) throws {
+        for table in Table.allCases {
+            var storedEntries: [([UInt8], [UInt8])] = []
+            try stored.scan(table, prefix: []) { k, v in storedEntries.append((k, v)); return true }
+            var replayedEntries: [([UInt8], [UInt8])] = []
+            try replayed.scan(table, prefix: []) { k, v in replayedEntries.append((k, v)); return true }
+            var i = 0, j = 0
+            var differences = 0
+            func report(_ message: String) {
+                differences += 1
+                if differences <= 5 { result.problems.append("projection \(table.rawValue): \(message)") }
+            }
+            while i < storedEntries.count || j < replayedEntries.count {
+                let s = i < storedEntries.count ? storedEntries[i] : nil
+                let r = j < replayedEntries.count ? replayedEntries[j] : nil
+                if let s, let r, s.0 == r.0 {
+                    if s.1 != r.1 { report("\(printable(s.0)) differs from a fresh replay\(Self.seqHint(table, s.1, r.1))") }
+                    i += 1
+                    j += 1
+                } else if let s, r == nil || s.0.lexicographicallyPrecedes(r!.0) {
+                    report("\(printable(s.0)) is stored but a fresh replay has no such entry")
+                    i += 1
+                } else {
+                    report("\(printable(r!.0)) is missing (a fresh replay has it)")
+                    j += 1
+                }
+            }
+            if differences > 5 { result.problems.append("projection \(table.rawValue): \(differences - 5) more differences") }
+        }
+        if !result.ok && result.firstBadSeq == nil { result.firstBadSeq = result.events }
+    }
+
+    /// For a convention or decision, the seq of its last event, which a reader needs to
+    /// start looking.
+    private static func seqHint(_ table: Table, _ stored: [UInt8], _ replayed: [UInt8]) -> String {
+        guard table == .conventions || table == .decisions,
+              case .object(let o)? = try? JSONParser.parse(replayed) else { return "" }
+        if case .integer(let seq)? = o["lastSeq"] ?? o["seq"] { return " (its latest event is at seq \(seq))" }
+        return ""
+    }
+
+    private func printable(_ key: [UInt8]) -> String {
+        let text = String(decoding: key.map { $0 < 0x20 ? UInt8(ascii: "·") : $0 }, as: UTF8.self)
+        return "\"\(text)\""
+    }
+}

@@ -1,0 +1,107 @@
+import CTGDomain
+import EventLog
+import StrictJSON
+
+/// Keeps the projections in `KeyValueTables` as events are applied: the `LedgerState`
+/// the rules read and change.
+///
+/// Convention and decision states and total deltas are cached for the batch and written
+/// by `flush()`, so a batch touching a convention a thousand times encodes it once.
+public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
+    public let kv: KV
+    private let codec = StateCodec()
+    private var conventions: [Key: ConventionState] = [:]
+    private var dirtyConventions: Set<Key> = []
+    private var decisions: [Key: DecisionState] = [:]
+    private var dirtyDecisions: Set<Key> = []
+    private var totalDeltas: [[UInt8]: Totals] = [:]
+    private var checkpoint: UInt64?
+    /// Cached states beyond this many are written out early to bound memory.
+    public static var cacheLimit: Int { 20_000 }
+
+    public init(_ kv: KV) {
+        self.kv = kv
+    }
+
+    /// Checks and applies one event, then records it as the checkpoint.
+    public mutating func apply(_ envelope: Envelope, at position: Rules.Position) throws {
+        try Rules.apply(envelope, at: position, to: &self)
+        checkpoint = position.seq
+        if conventions.count + decisions.count > Self.cacheLimit { try flush() }
+    }
+
+    public mutating func convention(_ stream: String) throws -> ConventionState? {
+        let key = Key(stream)
+        if let c = conventions[key] { return c }
+        guard let bytes = try kv.get(.conventions, Array(stream.utf8)) else { return nil }
+        let c = try codec.decode(ConventionState.self, bytes)
+        conventions[key] = c
+        return c
+    }
+
+    public mutating func putConvention(_ state: ConventionState) throws {
+        let key = Key(state.id)
+        conventions[key] = state
+        dirtyConventions.insert(key)
+    }
+
+    public mutating func decision(_ id: String) throws -> DecisionState? {
+        let key = Key(id)
+        if let d = decisions[key] { return d }
+        guard let bytes = try kv.get(.decisions, Array(id.utf8)) else { return nil }
+        let d = try codec.decode(DecisionState.self, bytes)
+        decisions[key] = d
+        return d
+    }
+
+    public mutating func putDecision(_ new: DecisionState, old: DecisionState?) throws {
+        let key = Key(new.id)
+        decisions[key] = new
+        dirtyDecisions.insert(key)
+        if old == nil {
+            try kv.put(.conventionDecisions, Array(new.stream.utf8) + [0] + Array(new.id.utf8), [])
+        }
+        let delta = Totals(of: new) - (old.map(Totals.init(of:)) ?? Totals())
+        for scope in TotalsScope.all(of: new) {
+            for grouping in Grouping.allCases {
+                let cell = scope.prefix(grouping) + Array(grouping.key(of: new).utf8)
+                totalDeltas[cell, default: Totals()] = totalDeltas[cell, default: Totals()] + delta
+            }
+        }
+    }
+
+    public mutating func paymentExists(_ id: String) throws -> Bool { try kv.get(.payments, Array(id.utf8)) != nil }
+    public mutating func putPayment(_ id: String, decision: String) throws { try kv.put(.payments, Array(id.utf8), Array(decision.utf8)) }
+    public mutating func recoveryExists(_ id: String) throws -> Bool { try kv.get(.recoveries, Array(id.utf8)) != nil }
+    public mutating func putRecovery(_ id: String, decision: String) throws { try kv.put(.recoveries, Array(id.utf8), Array(decision.utf8)) }
+
+    public mutating func slotHolder(_ slot: FundingSlot) throws -> String? {
+        try kv.get(.slots, slot.keyBytes).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public mutating func setSlotHolder(_ slot: FundingSlot, decision: String?) throws {
+        if let decision { try kv.put(.slots, slot.keyBytes, Array(decision.utf8)) } else { try kv.delete(.slots, slot.keyBytes) }
+    }
+
+    /// Writes every cached change; call before the transaction commits.
+    public mutating func flush() throws {
+        for key in dirtyConventions {
+            try kv.put(.conventions, Array(key.string.utf8), codec.encode(conventions[key]!))
+        }
+        for key in dirtyDecisions {
+            try kv.put(.decisions, Array(key.string.utf8), codec.encode(decisions[key]!))
+        }
+        for (cell, delta) in totalDeltas {
+            let current = try kv.get(.totals, cell).map(Totals.init(encoded:)) ?? Totals()
+            try kv.put(.totals, cell, (current + delta).encoded)
+        }
+        if let checkpoint {
+            try kv.put(.meta, Array("checkpoint".utf8), LogKey.seq(checkpoint))
+        }
+        conventions.removeAll(keepingCapacity: true)
+        decisions.removeAll(keepingCapacity: true)
+        dirtyConventions.removeAll(keepingCapacity: true)
+        dirtyDecisions.removeAll(keepingCapacity: true)
+        totalDeltas.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,77 @@
+import LMDB
+
+/// The projection tables, the same in LMDB and in an auditor's in-memory replay, so
+/// that one code path builds both and `verify` can compare them byte for byte.
+public enum Table: String, CaseIterable, Sendable {
+    /// stream → `ConventionState` (canonical JSON).
+    case conventions = "proj-conventions"
+    /// decision id → `DecisionState`.
+    case decisions = "proj-decisions"
+    /// stream ‖ 0x00 ‖ decision id → empty: a convention's decisions.
+    case conventionDecisions = "proj-convention-decisions"
+    /// funding slot → decision id of the live decision holding it.
+    case slots = "proj-funding-slots"
+    /// payment id → decision id.
+    case payments = "proj-payments"
+    /// recovery id → decision id.
+    case recoveries = "proj-recoveries"
+    /// scope ‖ grouping ‖ group key → decided, paid, recovered (cents, 3 × i64 LE).
+    case totals = "proj-totals"
+    /// `checkpoint` → the last applied seq.
+    case meta = "proj-meta"
+}
+
+/// Ordered byte-keyed tables: an LMDB transaction or memory.
+public protocol KeyValueTables {
+    func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]?
+    func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws
+    func delete(_ table: Table, _ key: [UInt8]) throws
+    /// Entries whose key starts with `prefix`, in key byte order, until `body` returns false.
+    func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws
+}
+
+/// The projection tables inside an LMDB transaction.
+public struct LMDBTables: KeyValueTables {
+    public let txn: Transaction
+    let databases: [Table: Database]
+
+    public init(_ txn: Transaction) throws {
+        self.txn = txn
+        var dbs: [Table: Database] = [:]
+        for t in Table.allCases { dbs[t] = try txn.openDatabase(t.rawValue, create: !txn.isReadOnly) }
+        databases = dbs
+    }
+
+    public func database(_ t: Table) -> Database { databases[t]! }
+
+    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { try txn.get(database(table), key: key) }
+    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try txn.put(database(table), key: key, value: value) }
+    public func delete(_ table: Table, _ key: [UInt8]) throws { try txn.delete(database(table), key: key) }
+
+    public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
+        try txn.forEach(database(table), prefix: prefix) { entry in try body(entry.keyBytes, entry.valueBytes) }
+    }
+
+    /// Empties every projection table (for a rebuild).
+    public func emptyAll() throws {
+        for t in Table.allCases { try txn.empty(database(t)) }
+    }
+}
+
+/// The projection tables in memory, for replays that must not touch the store.
+public final class MemoryTables: KeyValueTables {
+    public private(set) var tables: [Table: [[UInt8]: [UInt8]]] = [:]
+
+    public init() {}
+
+    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { tables[table]?[key] }
+    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { tables[table, default: [:]][key] = value }
+    public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table]?[key] = nil }
+
+    public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
+        guard let t = tables[table] else { return }
+        for key in t.keys.filter({ $0.starts(with: prefix) }).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            guard try body(key, t[key]!) else { return }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import CTGDomain
+import StrictJSON
+
+/// decided, paid and recovered of a group of decisions; balance derives from them.
+public struct Totals: Sendable, Equatable {
+    public var decided: Money = .zero
+    public var paid: Money = .zero
+    public var recovered: Money = .zero
+
+    public init(decided: Money = .zero, paid: Money = .zero, recovered: Money = .zero) {
+        self.decided = decided
+        self.paid = paid
+        self.recovered = recovered
+    }
+
+    /// decided − paid + recovered: positive is still owed, negative overpaid.
+    public var balance: Money { decided - paid + recovered }
+
+    public static func + (a: Totals, b: Totals) -> Totals {
+        Totals(decided: a.decided + b.decided, paid: a.paid + b.paid, recovered: a.recovered + b.recovered)
+    }
+
+    public static func - (a: Totals, b: Totals) -> Totals {
+        Totals(decided: a.decided - b.decided, paid: a.paid - b.paid, recovered: a.recovered - b.recovered)
+    }
+
+    var encoded: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        for v in [decided.cents, paid.cents, recovered.cents] {
+            withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+        }
+        return out
+    }
+
+    init(encoded bytes: [UInt8]) {
+        precondition(bytes.count == 24, "totals cell of \(bytes.count) bytes")
+        func at(_ i: Int) -> Money {
+            Money(cents: bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) })
+        }
+        self.init(decided: at(0), paid: at(1), recovered: at(2))
+    }
+
+    /// A decision's contribution to every total it counts in.
+    public init(of decision: DecisionState) {
+        self.init(decided: decision.decided, paid: decision.paid, recovered: decision.recovered)
+    }
+}
+
+/// The groupings of spec §4.
+public enum Grouping: String, CaseIterable, Sendable {
+    case convention, year, domain, scheme, beneficiary, funder
+
+    var tag: UInt8 { UInt8(Grouping.allCases.firstIndex(of: self)! + 1) }
+
+    /// The group key a decision falls in.
+    public func key(of d: DecisionState) -> String {
+        switch self {
+        case .convention: d.stream
+        case .year: String(d.year)
+        case .domain: d.domain.rawValue
+        case .scheme: d.scheme.rawValue
+        case .beneficiary: d.beneficiary.key
+        case .funder: d.funder
+        }
+    }
+}
+
+/// Which decisions a total covers: all, one convention, one year, or both. Every
+/// decision counts in the four scopes it belongs to, so a filtered query reads only
+/// its own groups, whatever the history's length.
+public struct TotalsScope: Hashable, Sendable {
+    public var convention: String?
+    public var year: Int?
+
+    public init(convention: String? = nil, year: Int? = nil) {
+        self.convention = convention
+        self.year = year
+    }
+
+    static func all(of d: DecisionState) -> [TotalsScope] {
+        [TotalsScope(), TotalsScope(convention: d.stream), TotalsScope(year: d.year), TotalsScope(convention: d.stream, year: d.year)]
+    }
+
+    func prefix(_ grouping: Grouping) -> [UInt8] {
+        var out: [UInt8] = [(convention == nil ? 0 : 1) | (year == nil ? 0 : 2)]
+        if let convention {
+            out.append(UInt8(convention.utf8.count))
+            out.append(contentsOf: convention.utf8)
+        }
+        if let year { withUnsafeBytes(of: UInt32(year).bigEndian) { out.append(contentsOf: $0) } }
+        out.append(grouping.tag)
+        return out
+    }
+}

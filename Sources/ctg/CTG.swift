@@ -1,0 +1,39 @@
+import ArgumentParser
+import CTGCommandSupport
+import CTGLedger
+
+/// `ctg`, the administrators' command line for the CTG convention ledger.
+@main
+struct CTG: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ctg",
+        abstract: "Record and query the ledger of Conventions territoriales globales (CTG).",
+        discussion: """
+            Every change to a convention is an immutable, hash-chained event in an LMDB store.
+            Queries answer from projections kept beside the events in the same transaction.
+            The store is --store PATH, else $CTG_STORE, else ./ctg-store.
+            """,
+        version: "1.0.0",
+        subcommands: [
+            ImportCommand.self, RecordCommand.self,
+            ConventionsCommand.self, ConventionCommand.self, ActionsCommand.self, MeetingsCommand.self,
+            DecisionsCommand.self, FundingCommand.self,
+            EventsCommand.self, ExportCommand.self, RebuildCommand.self,
+        ]
+    )
+}
+
+/// Opens the store for writing, warning when others could change it behind the hash chain.
+func openForWriting(_ store: StoreOptions) throws -> Ledger {
+    let ledger = try Ledger(path: store.path, access: .readWrite)
+    let loose = ledger.looselyProtectedFiles()
+    if !loose.isEmpty {
+        StandardError.write("ctg: warning: other users can write \(loose.joined(separator: ", ")); a ledger of public funds should be 0700/0600 (chmod go-w)\n")
+    }
+    return ledger
+}
+
+/// Opens the store for a query; a missing store is an error, not a new empty one.
+func openForReading(_ store: StoreOptions) throws -> Ledger {
+    try Ledger(path: store.path, access: .readOnly)
+}
