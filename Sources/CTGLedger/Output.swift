@@ -20,8 +20,14 @@ public struct TableData: Sendable {
         self.numeric = numeric
     }
 
+    /// The widest a cell is shown in a table; longer text is cut with "…" (JSON and CSV keep it whole).
+    public static let maxCellWidth = 72
+
     /// Columns padded to the widest cell (counted in characters), two spaces apart.
     public func aligned() -> String {
+        let rows = self.rows.map { row in
+            row.map { $0.count > TableData.maxCellWidth ? String($0.prefix(TableData.maxCellWidth - 1)) + "…" : $0 }
+        }
         var widths = headers.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
