@@ -92,3 +92,22 @@ extension Ledger {
         }
     }
 }
+
+extension Ledger {
+    /// Every entry of every projection table, in key order: what `rebuild` must reproduce
+    /// byte for byte.
+    public func projectionTables() throws -> [Table: [[UInt8]]] {
+        try read { snap in
+            var result: [Table: [[UInt8]]] = [:]
+            for table in Table.allCases {
+                var entries: [[UInt8]] = []
+                try snap.projections.kv.scan(table, prefix: []) { k, v in
+                    entries.append(k + [0xFF, 0xFE] + v)
+                    return true
+                }
+                result[table] = entries
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import CTGLedger
+import CTGProjections
+import EventLog
+import StrictJSON
+import Testing
+
+@Suite("Projections are rebuilt and replayed to the same bytes however the events are batched")
+struct ProjectionTests {
+    static func answers(_ ledger: Ledger) throws -> [String] {
+        var out = [try ledger.conventionsReport(asOf: nil).rendered(.json)]
+        for c in try ledger.conventionsReport(asOf: nil).json.arrayValue! {
+            let id = c.objectValue!["id"]!.stringValue!
+            out.append(Reports.convention(try ledger.convention(id), asOf: nil).rendered(.json))
+            out.append(try ledger.decisionsReport(convention: id).rendered(.json))
+        }
+        for g in Grouping.allCases {
+            out.append(try ledger.fundingReport(by: g, convention: nil, year: nil).rendered(.json))
+        }
+        return out
+    }
+
+    @Test("ctg rebuild changes no answer and no stored byte")
+    func rebuildIsIdentical() throws {
+        let store = TempStore()
+        var gen = RandomStreams(seed: 7)
+        try store.importLines(gen.generate(conventions: 6, eventsPerConvention: 40))
+        try store.importFixture("lifecycle.ndjson")
+        let before = try store.ledger.projectionTables()
+        let answers = try Self.answers(store.ledger)
+        let count = try store.ledger.rebuild()
+        #expect(count > 200)
+        #expect(try store.ledger.projectionTables() == before)
+        #expect(try Self.answers(store.ledger) == answers)
+        #expect(try store.ledger.verify().ok)
+    }
+
+    @Test("random valid streams split into random batches project like one batch", arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func batchSplitsDoNotMatter(seed: UInt64) throws {
+        var gen = RandomStreams(seed: seed)
+        let lines = gen.generate(conventions: 4, eventsPerConvention: 30)
+        let whole = TempStore()
+        try whole.importLines(lines)
+        let split = TempStore()
+        var rng = SeededGenerator(seed: seed &* 31)
+        var start = 0
+        var batch = 0
+        while start < lines.count {
+            let size = Int.random(in: 1...25, using: &rng)
+            let end = min(lines.count, start + size)
+            batch += 1
+            try split.importLines(Array(lines[start..<end]), name: "b\(batch).ndjson")
+            start = end
+        }
+        #expect(try split.ledger.projectionTables() == whole.ledger.projectionTables())
+        #expect(try Self.answers(split.ledger) == Self.answers(whole.ledger))
+        let verify = try split.ledger.verify()
+        #expect(verify.ok, "\(verify.problems)")
+    }
+
+    @Test("replay at each kind of bound equals the projections of the matching prefix")
+    func replayBounds() throws {
+        let store = TempStore()
+        let prefix = TempStore()
+        let lines = try String(contentsOfFile: Fixtures.path("lifecycle.ndjson"), encoding: .utf8).split(separator: "\n").map(String.init)
+        try store.importLines(Array(lines[0..<15]), name: "first.ndjson")
+        try prefix.importLines(Array(lines[0..<15]), name: "first.ndjson")
+        let firstBatchEnd = try store.ledger.read { try $0.log.record(seq: 15)!.recordedAt }
+        try store.importLines(Array(lines[15...]), name: "rest.ndjson")
+
+        let bySeq = try store.ledger.replay(ReplayBound(untilSeq: 15))
+        let expected = try prefix.ledger.projectionTables()
+        #expect(Self.dump(bySeq.tables) == expected)
+
+        let recorded = try store.ledger.replay(ReplayBound(recordedBeforeMillis: LedgerClock.epochMillis(firstBatchEnd)! + 1))
+        #expect(recorded.lastSeq == 15)
+        #expect(Self.dump(recorded.tables) == expected)
+
+        // Business date: lines 0..<15 of the fixture all occurred on or before 2023-09-15; the rest later.
+        let asOf = try store.ledger.replay(ReplayBound(asOf: CalendarDate("2023-09-15")!))
+        #expect(asOf.notes.isEmpty)
+        let asOfTotals = try asOf.reader.totals(by: .year, scope: TotalsScope())
+        #expect(asOfTotals.map(\.key) == ["2023"])
+        #expect(asOfTotals.first?.totals.paid.description == "7000.00")
+    }
+
+    static func dump(_ tables: MemoryTables) -> [Table: [[UInt8]]] {
+        var result: [Table: [[UInt8]]] = [:]
+        for table in Table.allCases {
+            var entries: [[UInt8]] = []
+            try! tables.scan(table, prefix: []) { k, v in entries.append(k + [0xFF, 0xFE] + v); return true }
+            result[table] = entries
+        }
+        return result
+    }
+}
