@@ -151,7 +151,10 @@ extension Ledger {
     }
 
     private func printable(_ key: [UInt8]) -> String {
-        let text = String(decoding: key.map { $0 < 0x20 ? UInt8(ascii: "·") : $0 }, as: UTF8.self)
+        var text = ""
+        for scalar in String(decoding: key, as: UTF8.self).unicodeScalars {
+            text += scalar.value < 0x20 ? "\\x" + String(scalar.value, radix: 16) : String(scalar)
+        }
         return "\"\(text)\""
     }
 }

@@ -30,6 +30,12 @@ final class TempStore {
         return l
     }
 
+    /// Closes the store's environment so a test can open it another way.
+    func close() { opened = nil }
+
+    /// Opens the store read-only, as ctg-audit does.
+    func auditor() throws -> Ledger { try Ledger(path: path, access: .readOnly) }
+
     /// Writes `lines` to a file in the temporary directory and imports it as one batch.
     @discardableResult
     func importLines(_ lines: [String], name: String = "batch.ndjson", actor: String? = nil) throws -> BatchSummary {

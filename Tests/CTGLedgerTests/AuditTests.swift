@@ -1,0 +1,175 @@
+import CTGLedger
+import CTGProjections
+import EventLog
+import Foundation
+import LMDB
+import StrictJSON
+import Testing
+
+@Suite("ctg-audit detects tampering and never writes")
+struct AuditTests {
+    /// A store with the lifecycle fixture, closed, and its raw environment opened for tampering.
+    static func tampered(_ change: (Transaction) throws -> Void) throws -> TempStore {
+        let store = TempStore()
+        try store.importFixture("lifecycle.ndjson")
+        #expect(try store.ledger.verify().ok)
+        store.close()
+        let env = try Environment(path: store.path)
+        try env.write { txn in try change(txn) }
+        return store
+    }
+
+    static func events(_ txn: Transaction) throws -> Database { try txn.openDatabase("events") }
+
+    @Test("a byte flipped inside a stored event is reported at its seq")
+    func flippedByte() throws {
+        let store = try Self.tampered { txn in
+            let db = try Self.events(txn)
+            var value = try txn.get(db, key: LogKey.seq(12))!
+            value[value.count - 20] ^= 0x01
+            try txn.put(db, key: LogKey.seq(12), value: value)
+        }
+        let result = try store.auditor().verify()
+        #expect(!result.ok)
+        #expect(result.firstBadSeq == 12)
+    }
+
+    @Test("an amount changed in a stored event is reported at its seq")
+    func changedAmount() throws {
+        let store = try Self.tampered { txn in
+            let db = try Self.events(txn)
+            let value = try txn.get(db, key: LogKey.seq(12))!
+            let forged = String(decoding: value, as: UTF8.self).replacing("3500.00", with: "3900.00")
+            try txn.put(db, key: LogKey.seq(12), value: Array(forged.utf8))
+        }
+        let result = try store.auditor().verify()
+        #expect(result.firstBadSeq == 12)
+    }
+
+    @Test("a deleted event is reported at its seq")
+    func deletedEvent() throws {
+        let store = try Self.tampered { txn in try txn.delete(Self.events(txn), key: LogKey.seq(7)) }
+        let result = try store.auditor().verify()
+        #expect(result.firstBadSeq == 7)
+        #expect(result.problems.first?.contains("missing") == true)
+    }
+
+    @Test("an altered stored projection is reported")
+    func alteredProjection() throws {
+        let store = try Self.tampered { txn in
+            let db = try txn.openDatabase(Table.totals.rawValue)
+            var key: [UInt8]?
+            try txn.forEach(db) { entry in key = entry.keyBytes; return false }
+            try txn.put(db, key: key!, value: [UInt8](repeating: 1, count: 24))
+        }
+        let result = try store.auditor().verify()
+        #expect(!result.ok)
+        #expect(result.problems.contains { $0.contains("proj-totals") })
+    }
+
+    @Test("every ctg-audit read leaves data.mdb byte-identical")
+    func auditDoesNotWrite() throws {
+        let store = TempStore()
+        try store.importFixture("lifecycle.ndjson")
+        store.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: store.path + "/data.mdb"))
+        let auditor = try store.auditor()
+        #expect(try auditor.verify().ok)
+        _ = try auditor.replay(ReplayBound(untilSeq: 10))
+        _ = try auditor.history(decision: "d-2024-ps")
+        _ = try auditor.trace(convention: "ctg-demo-2022", year: 2024)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: store.path + "/data.mdb")) == before)
+    }
+
+    @Test("history lists every event of a decision with running amounts")
+    func history() throws {
+        let store = TempStore()
+        try store.importFixture("lifecycle.ndjson")
+        let steps = try store.ledger.history(decision: "d-2024-ps")
+        #expect(steps.map(\.id) == ["lc-018", "lc-019", "lc-020", "lc-021", "lc-022"])
+        #expect(steps.map { $0.running.balance.description } == ["20000.00", "13000.00", "6000.00", "-2000.00", "0.00"])
+        #expect(steps[3].change.description == "-8000.00")
+        let json = Reports.history("d-2024-ps", steps).json.objectValue!
+        #expect(json["events"]?.arrayValue?.count == 5)
+    }
+
+    @Test("trace lists the events of a convention's year and adds up to the stored total")
+    func trace() throws {
+        let store = TempStore()
+        try store.importFixture("lifecycle.ndjson")
+        let t = try store.ledger.trace(convention: "ctg-demo-2022", year: 2023)
+        #expect(t.steps.map(\.id) == ["lc-011", "lc-012", "lc-013", "lc-016", "lc-017"])
+        #expect(t.total == t.stored)
+        #expect(t.total.decided.description == "9200.50")
+    }
+}
+
+@Suite("verify-export proves an export with JSON and SHA-256 alone")
+struct ExportVerificationTests {
+    static func exportFile() throws -> (TempStore, String, [String]) {
+        let store = TempStore()
+        try store.importFixture("lifecycle.ndjson")
+        let text = try store.export()
+        let file = try store.write("export.ndjson", text)
+        return (store, file, text.split(separator: "\n").map(String.init))
+    }
+
+    @Test("a true export verifies")
+    func trueExport() throws {
+        let (store, file, lines) = try Self.exportFile()
+        let result = try ExportVerifier.verify(file: file, partial: false)
+        #expect(result.ok, "\(result.problems)")
+        #expect(result.lines == lines.count)
+        withExtendedLifetime(store) {}
+    }
+
+    @Test("a changed amount fails at its line")
+    func changedAmount() throws {
+        let (store, _, lines) = try Self.exportFile()
+        var forged = lines
+        forged[11] = forged[11].replacing("\"3500.00\"", with: "\"3501.00\"")
+        let file = try store.write("forged.ndjson", forged.joined(separator: "\n") + "\n")
+        let result = try ExportVerifier.verify(file: file, partial: false)
+        #expect(result.problems.first?.contains("forged.ndjson:12:") == true)
+    }
+
+    @Test("reordered lines fail")
+    func reordered() throws {
+        let (store, _, lines) = try Self.exportFile()
+        var forged = lines
+        forged.swapAt(3, 4)
+        let file = try store.write("forged.ndjson", forged.joined(separator: "\n") + "\n")
+        #expect(!(try ExportVerifier.verify(file: file, partial: false)).ok)
+    }
+
+    @Test("a removed line fails a complete export and is reported as a gap in a partial one")
+    func removedLine() throws {
+        let (store, _, lines) = try Self.exportFile()
+        var forged = lines
+        forged.remove(at: 5)
+        let file = try store.write("forged.ndjson", forged.joined(separator: "\n") + "\n")
+        #expect(try ExportVerifier.verify(file: file, partial: false).problems.first?.contains("missing") == true)
+        let partial = try ExportVerifier.verify(file: file, partial: true)
+        #expect(partial.ok)
+        #expect(partial.gaps.count == 2)  // a seq gap and a version gap in the stream
+    }
+
+    @Test("an export imported into a new store exports the same events with the same seq and version")
+    func exportReimports() throws {
+        let (store, file, lines) = try Self.exportFile()
+        let other = TempStore()
+        try other.ledger.importFile(file, actor: nil)
+        let again = try other.export().split(separator: "\n").map(String.init)
+        func strip(_ line: String) -> JSONValue {
+            var o = try! JSONParser.parse(line).objectValue!
+            var ledger = o["ledger"]!.objectValue!
+            ledger["recordedAt"] = nil; ledger["hash"] = nil; ledger["prevHash"] = nil
+            o["ledger"] = .object(ledger)
+            return .object(o)
+        }
+        #expect(again.map(strip) == lines.map(strip))
+        // Re-importing the export into its own store changes nothing.
+        let summary = try store.ledger.importFile(file, actor: nil)
+        #expect(summary.appended == 0 && summary.skipped == lines.count)
+    }
+}
