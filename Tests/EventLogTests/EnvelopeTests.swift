@@ -1,0 +1,61 @@
+import EventLog
+import StrictJSON
+import Testing
+
+@Suite("The envelope of spec §2 is checked strictly and stored canonically")
+struct EnvelopeTests {
+    static let valid = #"{"id":"e-1","stream":"ctg-a","type":"PartnerLeft","occurredAt":"2024-01-02","actor":"caf/x","data":{}}"#
+
+    static func code(_ text: String, actor: String? = nil) -> String? {
+        do { _ = try Envelope(JSONParser.parse(text), defaultActor: actor); return nil } catch let r as Rejection { return r.code } catch { return "json" }
+    }
+
+    static func with(_ key: String, _ value: String) -> String {
+        var o = try! JSONParser.parse(valid).objectValue!
+        o[key] = try! JSONParser.parse(value)
+        return JSONWriter.ordered(.object(o))
+    }
+
+    @Test("bad envelopes are rejected with their code", arguments: [
+        ("id", #""-starts-with-dash""#, "invalid-id"),
+        ("id", #""has space""#, "invalid-id"),
+        ("stream", #""UPPER""#, "invalid-stream"),
+        ("stream", #""a""#, "invalid-stream"),
+        ("occurredAt", #""2023-02-29""#, "invalid-date"),
+        ("occurredAt", #""2023-02-01T10:00:00""#, "invalid-date"),
+        ("schema", "0", "invalid-schema"),
+        ("data", "[]", "wrong-type"),
+        ("sourceDoc", #""""#, "empty-string"),
+        ("actor", #""""#, "empty-string"),
+        ("unknown", "1", "unknown-field"),
+        ("assumed", #"["/data/nothing"]"#, "invalid-assumed"),
+        ("expectedVersion", #""3""#, "wrong-type"),
+    ])
+    func rejects(key: String, value: String, code: String) {
+        #expect(Self.code(Self.with(key, value)) == code)
+    }
+
+    @Test("a missing actor is taken from the command line, and without one the event is refused")
+    func actor() throws {
+        let noActor = #"{"id":"e-1","stream":"ctg-a","type":"PartnerLeft","occurredAt":"2024-01-02","data":{}}"#
+        #expect(Self.code(noActor) == "missing-actor")
+        let e = try Envelope(JSONParser.parse(noActor), defaultActor: "cli/agent")
+        #expect(e.actor == "cli/agent")
+        #expect(String(decoding: e.canonical, as: UTF8.self).contains(#""actor":"cli/agent""#))
+    }
+
+    @Test("the stored form writes schema, drops expectedVersion, ignores ledger, keeps values as written")
+    func storedForm() throws {
+        let text = #"{"ledger":{"seq":9},"expectedVersion":3,"id":"e-1","stream":"ctg-a","type":"PartnerLeft","occurredAt":"2024-01-02T10:00:00+01:00","actor":"caf/x","data":{"z":"0.50","a":"é/"}}"#
+        let e = try Envelope(JSONParser.parse(text), defaultActor: nil)
+        #expect(e.expectedVersion == 3)
+        #expect(String(decoding: e.canonical, as: UTF8.self) == #"{"actor":"caf/x","data":{"a":"é/","z":"0.50"},"id":"e-1","occurredAt":"2024-01-02T10:00:00+01:00","schema":1,"stream":"ctg-a","type":"PartnerLeft"}"#)
+        #expect(e.ledgerOffset == String(decoding: e.canonical, as: UTF8.self).utf8.count - #""occurredAt":"2024-01-02T10:00:00+01:00","schema":1,"stream":"ctg-a","type":"PartnerLeft"}"#.utf8.count)
+    }
+
+    @Test("assumed pointers must name values of the event")
+    func assumed() {
+        #expect(Self.code(Self.with("assumed", #"["/occurredAt","/data"]"#)) == nil)
+        #expect(Self.code(Self.with("assumed", #"["occurredAt"]"#)) == "invalid-assumed")
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import LMDB
+import Testing
+
+@Suite("The LMDB wrapper")
+struct LMDBTests {
+    static func directory() -> String {
+        let dir = NSTemporaryDirectory() + "lmdb-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    struct Boom: Error {}
+
+    @Test("a write transaction whose body throws leaves nothing behind")
+    func abortOnThrow() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir)
+        let db = try env.write { try $0.openDatabase("t", create: true) }
+        #expect(throws: Boom.self) {
+            try env.write { txn in
+                try txn.put(db, key: [1], value: [2])
+                throw Boom()
+            }
+        }
+        #expect(try env.read { try $0.get(db, key: [1]) } == nil)
+        try env.write { try $0.put(db, key: [1], value: [3]) }
+        #expect(try env.read { try $0.get(db, key: [1]) } == [3])
+    }
+
+    @Test("a full map grows and the transaction runs again")
+    func mapGrowth() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir, options: .init(mapSize: 64 * 1024))
+        let db = try env.write { try $0.openDatabase("t", create: true) }
+        var runs = 0
+        try env.write { txn in
+            runs += 1
+            for i in 0..<2000 {
+                try txn.put(db, key: Array(String(i).utf8), value: [UInt8](repeating: 7, count: 200))
+            }
+        }
+        #expect(runs > 1)
+        #expect(env.mapSize > 64 * 1024)
+        #expect(try env.read { try $0.count(db) } == 2000)
+    }
+
+    @Test("errors carry LMDB's own text")
+    func errorText() {
+        #expect(LMDBError.mapFull.description.contains("MDB_MAP_FULL"))
+        #expect(LMDBError.notFound.description.contains("MDB_NOTFOUND"))
+    }
+
+    @Test("cursors read in key order from a position, by prefix")
+    func cursorOrder() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir)
+        let db = try env.write { try $0.openDatabase("t", create: true) }
+        try env.write { txn in
+            for k in ["b2", "a1", "b1", "c1"] { try txn.put(db, key: Array(k.utf8), value: []) }
+        }
+        let keys = try env.read { txn in
+            var out: [String] = []
+            try txn.forEach(db, prefix: Array("b".utf8)) { out.append(String(decoding: $0.key, as: UTF8.self)); return true }
+            return out
+        }
+        #expect(keys == ["b1", "b2"])
+    }
+
+    @Test("a read-only environment refuses a missing store")
+    func readOnlyMissing() {
+        #expect(throws: LMDBError.self) {
+            _ = try Environment(path: "/nonexistent-\(UUID().uuidString)", options: .init(readOnly: true))
+        }
+    }
+}

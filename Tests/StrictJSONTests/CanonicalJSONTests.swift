@@ -1,0 +1,83 @@
+import StrictJSON
+import Testing
+
+@Suite("The canonical writer follows RFC 8785 (JCS)")
+struct CanonicalJSONTests {
+    static func canonical(_ text: String) throws -> String {
+        String(decoding: JSONWriter.canonical(try JSONParser.parse(text)), as: UTF8.self)
+    }
+
+    @Test("keys are sorted by UTF-16 code units (RFC 8785 §3.2.3 example)")
+    func keyOrder() throws {
+        let input = #"{"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"}"#
+        let expected = "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u{80}\":\"Control\",\"ö\":\"Latin Small Letter O With Diaeresis\",\"€\":\"Euro Sign\",\"😀\":\"Emoji: Grinning Face\",\"\u{FB33}\":\"Hebrew Letter Dalet With Dagesh\"}"
+        #expect(try Self.canonical(input) == expected)
+    }
+
+    @Test("strings escape only quote, backslash and control characters (RFC 8785 §3.2.2.2 example)")
+    func stringEscaping() throws {
+        let input = #"["\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/"]"#
+        #expect(try Self.canonical(input) == #"["€$\u000f\nA'B\"\\\\\"/"]"#)
+    }
+
+    @Test("control characters use the short escapes where JSON has them, else lowercase \\u00xx")
+    func controlCharacters() throws {
+        #expect(try Self.canonical(#"["\b\f\n\r\t\u0000\u001F\u007f"]"#) == "[\"\\b\\f\\n\\r\\t\\u0000\\u001f\u{7F}\"]")
+    }
+
+    @Test("integers are written as their digits", arguments: [("0", "0"), ("9007199254740991", "9007199254740991"), ("2024", "2024")])
+    func integers(input: String, output: String) throws {
+        #expect(try Self.canonical("[\(input)]") == "[\(output)]")
+    }
+
+    @Test("whitespace goes and nesting keeps its order")
+    func nesting() throws {
+        #expect(try Self.canonical(#" { "b" : [ 1 , { "z" : true , "a" : false } ] , "a" : "x" } "#) == #"{"a":"x","b":[1,{"a":false,"z":true}]}"#)
+    }
+}
+
+@Suite("The strict parser rejects what the ledger's JSON dialect forbids")
+struct StrictParserTests {
+    @Test("rejections carry a stable code", arguments: [
+        (#"{"a":null}"#, "null-value"),
+        (#"{"a":1,"a":2}"#, "duplicate-key"),
+        (#"{"a":1.0}"#, "non-integer-number"),
+        (#"{"a":2.024e3}"#, "non-integer-number"),
+        (#"{"a":-1}"#, "number-out-of-range"),
+        (#"{"a":9007199254740992}"#, "number-out-of-range"),
+        (#"{"a":01}"#, "invalid-json"),
+        (#"{"a":"\ud800"}"#, "unpaired-surrogate"),
+        (#"{"a":"\udc00x"}"#, "unpaired-surrogate"),
+        (#"{"a":1"#, "invalid-json"),
+        (#"{"a":1} x"#, "invalid-json"),
+        (#"{'a':1}"#, "invalid-json"),
+        ("{\"a\":\"tab\there\"}", "invalid-json"),
+        ("[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]", "nesting-too-deep"),
+    ])
+    func rejects(text: String, code: String) {
+        do {
+            _ = try JSONParser.parse(text)
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.code == code)
+        }
+    }
+
+    @Test("invalid UTF-8 and a byte-order mark are rejected")
+    func bytes() {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
+        do { _ = try JSONParser.parse([0x22, 0xFF, 0x22]) } catch { #expect(error.code == "invalid-utf8") }
+        do { _ = try JSONParser.parse([0xEF, 0xBB, 0xBF, 0x7B, 0x7D]) } catch { #expect(error.code == "bom") }
+    }
+
+    @Test("duplicate keys are compared as bytes: canonically equivalent keys are distinct")
+    func duplicateKeysByBytes() throws {
+        let value = try JSONParser.parse("{\"caf\u{E9}\":1,\"cafe\u{301}\":2}")
+        #expect(value.objectValue?.members.count == 2)
+    }
+
+    @Test("escaped surrogate pairs decode to one scalar")
+    func surrogatePair() throws {
+        #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"))
+    }
+}
