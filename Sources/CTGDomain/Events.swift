@@ -63,6 +63,9 @@ public enum DomainEvent: Sendable {
             let title = try r.name("title")
             var cafReader = try r.object("caf")
             let caf = try Partner.read(&cafReader)
+            guard caf.role == .caf else {
+                throw Rejection("caf-role", "/data/caf \(caf.id) has role \(caf.role.rawValue), the Caf partner must have role caf")
+            }
             var t = try r.object("territory")
             let territory = Territory(name: try t.name("name"), kind: try t.code("kind"), code: try t.optionalString("code", maxLength: 32))
             try t.finish()

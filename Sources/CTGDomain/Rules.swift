@@ -28,9 +28,6 @@ public enum Rules {
             if try state.convention(stream) != nil || position.version != 1 {
                 throw Rejection("convention-exists", "convention \(stream) is already opened; ConventionOpened is only the first event of its stream")
             }
-            guard caf.role == .caf else {
-                throw Rejection("caf-role", "/data/caf \(caf.id) has role \(caf.role.rawValue), the Caf partner must have role caf")
-            }
             try state.putConvention(ConventionState(
                 id: stream, title: title, caf: caf, territory: territory, period: period, originalEnd: period.end,
                 domains: domains, cafOrdinal: ordinal, predecessor: predecessor, openedOn: date, status: .draft,
