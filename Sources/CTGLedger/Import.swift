@@ -19,6 +19,7 @@ extension Ledger {
     /// Appends the NDJSON events of one file (`-`: standard input) as one atomic batch:
     /// all of them, or — at the first rejected event — none. `actor` (else `$CTG_ACTOR`)
     /// is written into events that name none.
+    @discardableResult
     public func importFile(_ file: String, actor: String?, progress: Progress? = nil) throws -> BatchSummary {
         var source = file
         var spooled: String?

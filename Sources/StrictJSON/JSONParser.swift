@@ -21,18 +21,21 @@ public struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private let maxDepth: Int
+    private let allowNull: Bool
     private var scratch: [UInt8] = []
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, allowNull: Bool) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.allowNull = allowNull
     }
 
     /// Parses one complete JSON text; whitespace may surround it.
+    /// `allowNull` is for reading the ledger's own output (`"signedOn": null`), never events.
     public static func parse(
-        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth
+        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth, allowNull: Bool = false
     ) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes, maxDepth: maxDepth)
+        var parser = JSONParser(bytes, maxDepth: maxDepth, allowNull: allowNull)
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
             throw JSONParseError(code: "bom", message: "a byte-order mark is not allowed", offset: 0)
         }
@@ -46,13 +49,13 @@ public struct JSONParser {
     }
 
     /// Parses one complete JSON text held in `bytes`.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { (b) throws(JSONParseError) in try parse(b, maxDepth: maxDepth) }
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, allowNull: Bool = false) throws(JSONParseError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (b) throws(JSONParseError) in try parse(b, maxDepth: maxDepth, allowNull: allowNull) }
     }
 
     /// Parses one complete JSON text held in `text`.
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
-        try parse(Array(text.utf8), maxDepth: maxDepth)
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth, allowNull: Bool = false) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8), maxDepth: maxDepth, allowNull: allowNull)
     }
 
     private func fail(_ code: String, _ message: String) -> JSONParseError {
@@ -85,6 +88,7 @@ public struct JSONParser {
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"):
             try expectLiteral("null")
+            if allowNull { return .null }
             index -= 4
             throw fail("null-value", "null is not allowed: leave an optional field out instead")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .integer(try parseNumber())

@@ -161,7 +161,7 @@ struct ExportVerificationTests {
         try other.ledger.importFile(file, actor: nil)
         let again = try other.export().split(separator: "\n").map(String.init)
         func strip(_ line: String) -> JSONValue {
-            var o = try! JSONParser.parse(line).objectValue!
+            var o = (try? JSONParser.parse(line))!.objectValue!
             var ledger = o["ledger"]!.objectValue!
             ledger["recordedAt"] = nil; ledger["hash"] = nil; ledger["prevHash"] = nil
             o["ledger"] = .object(ledger)

@@ -32,10 +32,8 @@ struct SchemaAgreementTests {
             let envelope = try Envelope(event, defaultActor: nil)
             _ = try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: envelope.data)
             return nil
-        } catch let r as Rejection {
-            return r.code
         } catch {
-            return "\(error)"
+            return error.code
         }
     }
 

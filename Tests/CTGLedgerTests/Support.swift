@@ -44,6 +44,7 @@ final class TempStore {
         return try ledger.importFile(file, actor: actor)
     }
 
+    @discardableResult
     func importFixture(_ relative: String) throws -> BatchSummary {
         try ledger.importFile(Fixtures.path(relative), actor: nil)
     }
