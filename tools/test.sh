@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 tools/setup.sh
 swift build 2>&1 | grep -v "^\[" || true
 swift build >/dev/null   # fail here, with the compiler's message above, if the build fails
-swift test --parallel --num-workers 2 2>&1 | tee .build/test-output.txt | grep -E "error|failed|passed|Test run|issue" | tail -40
+swift test 2>&1 | tee .build/test-output.txt | grep -E "✘|error:|Test run|Executed|failed" | tail -40
 status=${PIPESTATUS[0]}
 if [ "$status" -ne 0 ]; then
   echo "swift test failed (exit $status); full output in .build/test-output.txt" >&2
@@ -19,10 +19,11 @@ fi
 # Independent proof: an export of every fixture verified without this codebase.
 store=$(mktemp -d)
 trap 'rm -rf "$store"' EXIT
-for f in Tests/Fixtures/*.ndjson Tests/Fixtures/seeds/*.ndjson; do
+for f in Tests/Fixtures/lifecycle.ndjson Tests/Fixtures/seeds/*.ndjson; do
   [ -e "$f" ] || continue
   .build/debug/ctg import --store "$store/s" "$f" >/dev/null
 done
 .build/debug/ctg export --store "$store/s" > "$store/export.ndjson"
+python3 tools/check-schemas.py Tests/Fixtures/lifecycle.ndjson Tests/Fixtures/seeds/*.ndjson
 python3 tools/verify-export.py "$store/export.ndjson"
 .build/debug/ctg-audit verify --store "$store/s"
