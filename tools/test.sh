@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 tools/setup.sh
 swift build 2>&1 | grep -v "^\[" || true
 swift build >/dev/null   # fail here, with the compiler's message above, if the build fails
-swift test 2>&1 | tee .build/test-output.txt | grep -E "✘|error:|Test run|Executed|failed" | tail -40
+swift test 2>&1 | tee .build/test-output.txt | grep -E "✘|error:|Test run|failed" | tail -40
 status=${PIPESTATUS[0]}
 if [ "$status" -ne 0 ]; then
   echo "swift test failed (exit $status); full output in .build/test-output.txt" >&2
@@ -27,3 +27,7 @@ done
 python3 tools/check-schemas.py Tests/Fixtures/lifecycle.ndjson Tests/Fixtures/seeds/*.ndjson
 python3 tools/verify-export.py "$store/export.ndjson"
 .build/debug/ctg-audit verify --store "$store/s"
+
+# One closing line for CI: the Swift Testing count, and the checks above passed.
+tests=$(grep -Eo "Test run with [0-9]+ tests" .build/test-output.txt | grep -Eo "[0-9]+" | tail -1)
+echo "tests: ${tests:-0} passed, 0 failed"
