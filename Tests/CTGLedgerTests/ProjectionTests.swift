@@ -93,3 +93,25 @@ struct ProjectionTests {
         return result
     }
 }
+
+@Suite("Upcasting presents old schemas in the current shape without touching stored bytes")
+struct UpcastingTests {
+    @Test("a schema-1 DiagnosticShared and its schema-2 form replay into the same projections; the schema-1 bytes and hash stay")
+    func diagnosticSchemas() throws {
+        var one = Events("ctg-up")
+        var two = Events("ctg-up")
+        let v1 = one.signedConvention() + [one.line("DiagnosticShared", "2023-04-01", ["from": "2022-09-01", "to": "2023-03-31", "domains": ["jeunesse"], "summary": "Diagnostic"])]
+        let v2 = two.signedConvention() + [two.line("DiagnosticShared", "2023-04-01", ["period": ["start": "2022-09-01", "end": "2023-03-31"], "domains": ["jeunesse"], "summary": "Diagnostic"], extra: [("schema", 2)])]
+        let old = TempStore(), new = TempStore()
+        try old.importLines(v1)
+        try new.importLines(v2)
+        #expect(try old.ledger.projectionTables() == new.ledger.projectionTables())
+        let stored = try old.export().split(separator: "\n").last.map(String.init) ?? ""
+        #expect(stored.contains(#""from":"2022-09-01""#) && stored.contains(#""schema":1"#) && !stored.contains("period"))
+        let hashBefore = try old.ledger.read { try $0.log.record(seq: 5)!.hash }
+        _ = try old.ledger.rebuild()
+        #expect(try old.ledger.read { try $0.log.record(seq: 5)!.hash } == hashBefore)
+        #expect(try old.ledger.verify().ok)
+        #expect(try old.ledger.convention("ctg-up").diagnostics.first?.period.end.description == "2023-03-31")
+    }
+}
