@@ -1,0 +1,124 @@
+import CTGLedger
+import EventLog
+import Foundation
+import StrictJSON
+import Testing
+
+@Suite("The event log: seq, versions, idempotency, conflicts, growth, reopening")
+struct LogTests {
+    static func ledgerFields(_ export: String) -> [(seq: Int64, version: Int64, stream: String)] {
+        export.split(separator: "\n").map { line in
+            let o = try! JSONParser.parse(String(line)).objectValue!
+            let l = o["ledger"]!.objectValue!
+            return (l["seq"]!.integerValue!, l["version"]!.integerValue!, o["stream"]!.stringValue!)
+        }
+    }
+
+    @Test("seq is global and gap-free, versions count per stream, across batches and interleaved streams")
+    func continuity() throws {
+        let store = TempStore()
+        var a = Events("ctg-a"), b = Events("ctg-b")
+        let la = a.signedConvention(), lb = b.signedConvention()
+        try store.importLines([la[0], lb[0], la[1]], name: "1.ndjson")
+        try store.importLines([lb[1], lb[2], la[2], la[3], lb[3]], name: "2.ndjson")
+        let fields = Self.ledgerFields(try store.export())
+        #expect(fields.map(\.seq) == Array(1...8))
+        #expect(fields.map(\.version) == [1, 1, 2, 2, 3, 3, 4, 4])
+        #expect(fields.map(\.stream) == ["ctg-a", "ctg-b", "ctg-a", "ctg-b", "ctg-b", "ctg-a", "ctg-a", "ctg-b"])
+    }
+
+    @Test("re-appending an identical event is skipped, in an earlier batch or the same one; different content is refused")
+    func idempotency() throws {
+        let store = TempStore()
+        var a = Events("ctg-a")
+        let lines = a.signedConvention()
+        let first = try store.importLines(lines + [lines[1]])
+        #expect(first.appended == 4 && first.skipped == 1)
+        let again = try store.importLines(lines)
+        #expect(again.appended == 0 && again.skipped == 4)
+        let before = try store.export()
+        let changed = lines[1].replacing("CC test", with: "CC autre")
+        let error = expectRejection("id-conflict") { try store.importLines([changed]) }
+        #expect(error?.eventId == "ctg-a-2")
+        #expect(try store.export() == before)
+    }
+
+    @Test("expectedVersion: a mismatch rejects the batch; a retried event is skipped though its expectedVersion is stale")
+    func expectedVersion() throws {
+        let store = TempStore()
+        var a = Events("ctg-a")
+        let lines = a.signedConvention()
+        try store.importLines(Array(lines.prefix(2)))
+        let stale = a.line("PartnerJoined", "2023-02-01", ["partner": ["id": "x", "name": "X", "role": "other"]], extra: [("expectedVersion", 1)])
+        let error = expectRejection("version-conflict") { try store.importLines([stale]) }
+        #expect(error?.description.contains("version 2") == true)
+        let good = a.line("PartnerJoined", "2023-02-01", ["partner": ["id": "y", "name": "Y", "role": "other"]], extra: [("expectedVersion", 2)])
+        #expect(try store.importLines([good]).appended == 1)
+        #expect(try store.importLines([good]).skipped == 1)
+        // expectedVersion is not stored.
+        #expect(!(try store.export()).contains("expectedVersion"))
+    }
+
+    @Test("a tiny map grows during an import and everything lands")
+    func mapGrowth() throws {
+        let store = TempStore()
+        let ledger = try Ledger(path: store.path, access: .readWrite, mapSize: 128 * 1024)
+        var gen = RandomStreams(seed: 11)
+        let lines = gen.generate(conventions: 5, eventsPerConvention: 120)
+        let file = try store.write("big.ndjson", lines.joined(separator: "\n"))
+        let summary = try ledger.importFile(file, actor: nil)
+        #expect(summary.appended == lines.count)
+        #expect(ledger.environment.mapSize > 128 * 1024)
+        #expect(try ledger.verify().ok)
+    }
+
+    @Test("reopening a store sees every event and the same answers")
+    func reopen() throws {
+        let store = TempStore()
+        try store.importFixture("lifecycle.ndjson")
+        let export = try store.export()
+        let funding = try store.ledger.fundingReport(by: .year, convention: nil, year: nil).rendered(.json)
+        store.close()
+        let reopened = try Ledger(path: store.path, access: .readWrite)
+        var out: [UInt8] = []
+        try reopened.exportLines(stream: nil) { out.append(contentsOf: $0) }
+        #expect(String(decoding: out, as: UTF8.self) == export)
+        #expect(try reopened.fundingReport(by: .year, convention: nil, year: nil).rendered(.json) == funding)
+        #expect(try reopened.read { try $0.projections.checkpoint() } == 26)
+    }
+
+    @Test("reads by stream and by seq range return just those events")
+    func reads() throws {
+        let store = TempStore()
+        var a = Events("ctg-a"), b = Events("ctg-b")
+        try store.importLines(a.signedConvention() + b.signedConvention())
+        var lines: [String] = []
+        try store.ledger.exportLines(stream: "ctg-b") { lines.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(lines.count == 4 && lines.allSatisfy { $0.contains(#""stream":"ctg-b""#) })
+        var range: [String] = []
+        try store.ledger.exportLines(stream: nil, from: 3, limit: 2) { range.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(Self.ledgerFields(range.joined()).map(\.seq) == [3, 4])
+    }
+
+    @Test("a generated interleaved stream split in several files imports, verifies and rebuilds identically")
+    func generatedFiles() throws {
+        let store = TempStore()
+        let out = store.directory + "/gen"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Fixtures.root + "/tools/generate.py", "--seed", "3", "--events", "2500", "--files", "3", "--out", out]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        var total = 0
+        for i in 1...3 {
+            total += try store.ledger.importFile(out + "/events-00\(i).ndjson", actor: nil).appended
+        }
+        #expect(total == 2500)
+        let before = try store.ledger.projectionTables()
+        #expect(try store.ledger.verify().ok)
+        _ = try store.ledger.rebuild()
+        #expect(try store.ledger.projectionTables() == before)
+    }
+}
