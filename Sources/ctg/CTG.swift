@@ -1,6 +1,7 @@
 import ArgumentParser
 import CTGCommandSupport
 import CTGLedger
+import EventLog
 
 /// `ctg`, the administrators' command line for the CTG convention ledger.
 @main
@@ -33,7 +34,17 @@ func openForWriting(_ store: StoreOptions) throws -> Ledger {
     return ledger
 }
 
-/// Opens the store for a query; a missing store is an error, not a new empty one.
-func openForReading(_ store: StoreOptions) throws -> Ledger {
+/// Opens the store for a query; a missing or empty store is an error, not an empty answer
+/// that could pass for "no conventions" in the wrong store.
+func openForQuery(_ store: StoreOptions) throws -> Ledger {
+    let ledger = try openForExport(store)
+    if try ledger.read({ try $0.log.lastSeq() }) == 0 {
+        throw LedgerError(code: "empty-store", message: "the store at \(store.path) holds no events yet (import some with `ctg import`)")
+    }
+    return ledger
+}
+
+/// Opens the store read-only for `events` and `export`, where an empty store is an empty output.
+func openForExport(_ store: StoreOptions) throws -> Ledger {
     try Ledger(path: store.path, access: .readOnly)
 }

@@ -15,7 +15,7 @@ struct ConventionsCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("ctg") {
-            output.print(try openForReading(store).conventionsReport(asOf: asOf))
+            output.print(try openForQuery(store).conventionsReport(asOf: asOf))
         }
     }
 }
@@ -36,7 +36,7 @@ struct ConventionCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("ctg") {
-            output.print(Reports.convention(try openForReading(store).convention(id), asOf: asOf))
+            output.print(Reports.convention(try openForQuery(store).convention(id), asOf: asOf))
         }
     }
 }
@@ -53,7 +53,7 @@ struct ActionsCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("ctg") {
-            output.print(Reports.actions(try openForReading(store).convention(id)))
+            output.print(Reports.actions(try openForQuery(store).convention(id)))
         }
     }
 }
@@ -70,7 +70,7 @@ struct MeetingsCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("ctg") {
-            output.print(Reports.meetings(try openForReading(store).convention(id)))
+            output.print(Reports.meetings(try openForQuery(store).convention(id)))
         }
     }
 }
@@ -87,7 +87,7 @@ struct DecisionsCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("ctg") {
-            output.print(try openForReading(store).decisionsReport(convention: id))
+            output.print(try openForQuery(store).decisionsReport(convention: id))
         }
     }
 }

@@ -28,7 +28,7 @@ struct FundingCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("ctg") {
-            output.print(try openForReading(store).fundingReport(by: by, convention: convention, year: year))
+            output.print(try openForQuery(store).fundingReport(by: by, convention: convention, year: year))
         }
     }
 }

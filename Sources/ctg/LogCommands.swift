@@ -34,7 +34,7 @@ struct EventsCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("ctg") {
-            try writeLines(try openForReading(store), stream: stream, from: from, limit: limit ?? .max)
+            try writeLines(try openForExport(store), stream: stream, from: from, limit: limit ?? .max)
         }
     }
 }
@@ -51,7 +51,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("ctg") {
-            try writeLines(try openForReading(store), stream: stream, from: 1, limit: .max)
+            try writeLines(try openForExport(store), stream: stream, from: 1, limit: .max)
         }
     }
 }

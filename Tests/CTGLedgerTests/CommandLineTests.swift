@@ -201,3 +201,18 @@ struct CommandLineTests {
         #expect(partial.stdout == export.stdout)
     }
 }
+
+@Suite("Empty stores")
+struct EmptyStoreTests {
+    @Test("queries on a store with no events fail with a clear message; export is empty")
+    func emptyStore() throws {
+        let store = TempStore()
+        _ = store.ledger
+        store.close()
+        let result = try Tool.run("ctg", ["conventions"], store: store.path)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("empty-store"))
+        let export = try Tool.run("ctg", ["export"], store: store.path)
+        #expect(export.status == 0 && export.stdout.isEmpty)
+    }
+}
