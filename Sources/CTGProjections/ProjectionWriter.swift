@@ -14,7 +14,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private var dirtyConventions: Set<Key> = []
     private var decisions: [Key: DecisionState] = [:]
     private var dirtyDecisions: Set<Key> = []
-    private var totalDeltas: [[UInt8]: Totals] = [:]
+    /// Per decision touched in this batch: its state when first touched, so the totals
+    /// move once per decision at flush by (now − then), not 24 cells per event.
+    private var totalsBase: [Key: Totals] = [:]
     private var checkpoint: UInt64?
     /// Cached states beyond this many are written out early to bound memory.
     public static var cacheLimit: Int { 20_000 }
@@ -61,12 +63,8 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         if old == nil {
             try kv.put(.conventionDecisions, Array(new.stream.utf8) + [0] + Array(new.id.utf8), [])
         }
-        let delta = Totals(of: new) - (old.map(Totals.init(of:)) ?? Totals())
-        for scope in TotalsScope.all(of: new) {
-            for grouping in Grouping.allCases {
-                let cell = scope.prefix(grouping) + Array(grouping.key(of: new).utf8)
-                totalDeltas[cell, default: Totals()] = totalDeltas[cell, default: Totals()] + delta
-            }
+        if totalsBase[key] == nil {
+            totalsBase[key] = old.map(Totals.init(of:)) ?? Totals()
         }
     }
 
@@ -91,9 +89,20 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         for key in dirtyDecisions {
             try kv.put(.decisions, Array(key.string.utf8), codec.encode(decisions[key]!))
         }
-        for (cell, delta) in totalDeltas {
-            let current = try kv.get(.totals, cell).map(Totals.init(encoded:)) ?? Totals()
-            try kv.put(.totals, cell, (current + delta).encoded)
+        // A decision's dimensions never change, so its group keys are those of its state now.
+        var cells: [Bytes: Totals] = [:]
+        for (key, base) in totalsBase {
+            let d = decisions[key]!
+            let delta = Totals(of: d) - base
+            for scope in TotalsScope.all(of: d) {
+                for grouping in Grouping.allCases {
+                    cells[Bytes(scope.prefix(grouping) + Array(grouping.key(of: d).utf8)), default: Totals()] += delta
+                }
+            }
+        }
+        for (cell, delta) in cells {
+            let current = try kv.get(.totals, cell.bytes).map(Totals.init(encoded:)) ?? Totals()
+            try kv.put(.totals, cell.bytes, (current + delta).encoded)
         }
         if let checkpoint {
             try kv.put(.meta, Array("checkpoint".utf8), LogKey.seq(checkpoint))
@@ -102,6 +111,15 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         decisions.removeAll(keepingCapacity: true)
         dirtyConventions.removeAll(keepingCapacity: true)
         dirtyDecisions.removeAll(keepingCapacity: true)
-        totalDeltas.removeAll(keepingCapacity: true)
+        totalsBase.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A byte string as a dictionary key, hashed in one call rather than byte by byte.
+struct Bytes: Hashable {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }

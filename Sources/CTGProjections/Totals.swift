@@ -20,6 +20,8 @@ public struct Totals: Sendable, Equatable {
         Totals(decided: a.decided + b.decided, paid: a.paid + b.paid, recovered: a.recovered + b.recovered)
     }
 
+    public static func += (a: inout Totals, b: Totals) { a = a + b }
+
     public static func - (a: Totals, b: Totals) -> Totals {
         Totals(decided: a.decided - b.decided, paid: a.paid - b.paid, recovered: a.recovered - b.recovered)
     }

@@ -7,6 +7,8 @@ public struct ObjectReader {
     public let object: JSONObject
     public let path: String
     private var used: [String] = []
+    /// How many members were read; all were when it equals the member count.
+    private var matched = 0
 
     public init(_ object: JSONObject, path: String) {
         self.object = object
@@ -25,7 +27,9 @@ public struct ObjectReader {
 
     public mutating func optionalValue(_ key: String) -> JSONValue? {
         used.append(key)
-        return object[key]
+        let value = object[key]
+        if value != nil { matched += 1 }
+        return value
     }
 
     public mutating func value(_ key: String) throws(Rejection) -> JSONValue {
@@ -131,6 +135,8 @@ public struct ObjectReader {
 
     /// Rejects the first field that was never read.
     public func finish() throws(Rejection) {
+        // Keys are unique, so every member was read when as many were found as exist.
+        if matched == object.members.count { return }
         for member in object.members where !used.contains(where: { $0.sameBytes(member.key) }) {
             throw Rejection("unknown-field", "\(pointer(member.key)) is not a field of this object")
         }

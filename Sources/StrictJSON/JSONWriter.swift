@@ -111,6 +111,19 @@ public enum JSONWriter {
     /// JCS orders keys by their UTF-16 code units, which differs from UTF-8 byte order
     /// for characters above U+FFFF against those in U+E000…U+FFFF.
     public static func utf16Precedes(_ a: String, _ b: String) -> Bool {
-        a.utf16.lexicographicallyPrecedes(b.utf16)
+        // UTF-8 byte order is code point order, which UTF-16 order follows except for
+        // characters above U+FFFF (lead byte 0xF0 and up): only those need UTF-16 units.
+        let fast = a.utf8.withContiguousStorageIfAvailable { x -> Bool? in
+            b.utf8.withContiguousStorageIfAvailable { y -> Bool? in
+                let n = Swift.min(x.count, y.count)
+                for i in 0..<n where x[i] != y[i] {
+                    if x[i] >= 0xF0 || y[i] >= 0xF0 { return nil }
+                    return x[i] < y[i]
+                }
+                return x.count < y.count
+            } ?? nil
+        } ?? nil
+        if let fast { return fast }
+        return a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 }

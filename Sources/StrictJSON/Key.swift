@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A string compared, hashed and ordered by its exact UTF-8 bytes.
 ///
 /// Swift's `String ==` treats canonically equivalent strings as equal ("é" precomposed
@@ -9,15 +13,16 @@ public struct Key: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init(_ string: String) { self.string = string }
 
     public static func == (lhs: Key, rhs: Key) -> Bool {
-        lhs.string.utf8.elementsEqual(rhs.string.utf8)
+        lhs.string.sameBytes(rhs.string)
     }
 
     public func hash(into hasher: inout Hasher) {
-        for byte in string.utf8 { hasher.combine(byte) }
+        var s = string
+        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     public static func < (lhs: Key, rhs: Key) -> Bool {
-        lhs.string.utf8.lexicographicallyPrecedes(rhs.string.utf8)
+        lhs.string.bytesPrecede(rhs.string)
     }
 
     public var description: String { string }
@@ -27,7 +32,15 @@ extension String {
     /// Equality of the exact UTF-8 bytes (no canonical equivalence).
     @inlinable
     public func sameBytes(_ other: String) -> Bool {
-        utf8.elementsEqual(other.utf8)
+        guard utf8.count == other.utf8.count else { return false }
+        if let equal = utf8.withContiguousStorageIfAvailable({ a in
+            other.utf8.withContiguousStorageIfAvailable { b in
+                a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+            }
+        }), let equal {
+            return equal
+        }
+        return utf8.elementsEqual(other.utf8)
     }
 
     /// Ordering by UTF-8 bytes, the ledger's ordering of keys and ids.
