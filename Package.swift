@@ -57,6 +57,11 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(
+            name: "ctg-bench",
+            dependencies: ["CTGLedger", "EventLog", "StrictJSON"]
+        ),
+
         // MARK: Tests
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
