@@ -144,9 +144,12 @@ extension Ledger {
     /// For a convention or decision, the seq of its last event, which a reader needs to
     /// start looking.
     private static func seqHint(_ table: Table, _ stored: [UInt8], _ replayed: [UInt8]) -> String {
-        guard table == .conventions || table == .decisions,
-              case .object(let o)? = try? JSONParser.parse(replayed) else { return "" }
-        if case .integer(let seq)? = o["lastSeq"] ?? o["seq"] { return " (its latest event is at seq \(seq))" }
+        if table == .conventions, let c = try? ConventionState(encoded: replayed) {
+            return " (its latest event is at seq \(c.lastSeq))"
+        }
+        if table == .decisions, let d = try? DecisionState(encoded: replayed) {
+            return " (decided at seq \(d.seq))"
+        }
         return ""
     }
 

@@ -1,3 +1,4 @@
+import CTGDomain
 import CTGLedger
 import CTGProjections
 import EventLog
@@ -113,5 +114,37 @@ struct UpcastingTests {
         #expect(try old.ledger.read { try $0.log.record(seq: 5)!.hash } == hashBefore)
         #expect(try old.ledger.verify().ok)
         #expect(try old.ledger.convention("ctg-up").diagnostics.first?.period.end.description == "2023-03-31")
+    }
+}
+
+@Suite("The stored binary form of projection states")
+struct StateEncodingTests {
+    @Test("every state of the fixtures survives encoding and decoding unchanged, byte for byte")
+    func roundTrip() throws {
+        let store = TempStore()
+        try store.importFixture("lifecycle.ndjson")
+        for file in Fixtures.seedFiles { try store.importFixture("seeds/" + file) }
+        var gen = RandomStreams(seed: 5)
+        try store.importLines(gen.generate(conventions: 3, eventsPerConvention: 40))
+        let states = try store.ledger.read { try $0.projections.conventions() }
+        #expect(states.count == 9)
+        for c in states {
+            let bytes = c.encoded()
+            let back = try ConventionState(encoded: bytes)
+            #expect(back == c)
+            #expect(back.encoded() == bytes)
+        }
+        let decisions = try store.ledger.read { try $0.projections.decisions(ofConvention: "ctg-demo-2022") }
+        #expect(decisions.count == 2)
+        for d in decisions { #expect(try DecisionState(encoded: d.encoded()) == d) }
+    }
+
+    @Test("a truncated or padded record is refused, not misread")
+    func damaged() throws {
+        let store = TempStore()
+        try store.importFixture("lifecycle.ndjson")
+        let bytes = try store.ledger.convention("ctg-demo-2022").encoded()
+        #expect(throws: (any Error).self) { try ConventionState(encoded: Array(bytes.dropLast())) }
+        #expect(throws: (any Error).self) { try ConventionState(encoded: bytes + [0]) }
     }
 }
