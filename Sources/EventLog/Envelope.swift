@@ -116,7 +116,7 @@ public struct Envelope: Sendable {
     static func canonicalForm(_ object: JSONObject) -> ([UInt8], Int) {
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(512)
-        let sorted = object.members.sorted { JSONWriter.utf16Precedes($0.key, $1.key) }
+        let sorted = JSONWriter.sortedMembers(object.members)
         var offset = -1
         for (i, member) in sorted.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }

@@ -6,9 +6,10 @@ import StrictJSON
 public struct ObjectReader {
     public let object: JSONObject
     public let path: String
-    private var used: [String] = []
-    /// How many members were read; all were when it equals the member count.
-    private var matched = 0
+    /// Which members were read, by index: a bit each, no allocation per field.
+    private var read: UInt64 = 0
+    /// Objects with more members than this are refused outright (events need 10).
+    public static let maxMembers = 64
 
     public init(_ object: JSONObject, path: String) {
         self.object = object
@@ -26,10 +27,11 @@ public struct ObjectReader {
     public func pointer(_ key: String) -> String { "\(path)/\(key)" }
 
     public mutating func optionalValue(_ key: String) -> JSONValue? {
-        used.append(key)
-        let value = object[key]
-        if value != nil { matched += 1 }
-        return value
+        for (i, member) in object.members.enumerated() where member.key.sameBytes(key) {
+            if i < 64 { read |= 1 << UInt64(i) }
+            return member.value
+        }
+        return nil
     }
 
     public mutating func value(_ key: String) throws(Rejection) -> JSONValue {
@@ -56,6 +58,10 @@ public struct ObjectReader {
         guard case .string(let s) = v else {
             throw Rejection("wrong-type", "\(pointer) must be a string, not \(v.typeName)")
         }
+        // A string has at most as many code points as UTF-8 bytes and at least one per
+        // four: count them only when the byte count cannot decide.
+        let bytes = s.utf8.count
+        if bytes <= maxLength && bytes >= minLength * 4 { return s }
         let length = s.unicodeScalars.count
         if length < minLength {
             throw Rejection("empty-string", "\(pointer) must not be empty")
@@ -135,9 +141,10 @@ public struct ObjectReader {
 
     /// Rejects the first field that was never read.
     public func finish() throws(Rejection) {
-        // Keys are unique, so every member was read when as many were found as exist.
-        if matched == object.members.count { return }
-        for member in object.members where !used.contains(where: { $0.sameBytes(member.key) }) {
+        if object.members.count > ObjectReader.maxMembers {
+            throw Rejection("too-many-fields", "\(path.isEmpty ? "the event" : path) has \(object.members.count) fields, more than \(ObjectReader.maxMembers)")
+        }
+        for (i, member) in object.members.enumerated() where read & (1 << UInt64(i)) == 0 {
             throw Rejection("unknown-field", "\(pointer(member.key)) is not a field of this object")
         }
     }

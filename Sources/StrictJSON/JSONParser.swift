@@ -203,16 +203,23 @@ public struct JSONParser {
         let start = index
         // Fast path: no escapes, ASCII or well-formed UTF-8 taken as is.
         var needsSlowPath = false
+        var ascii = true
         while index < bytes.count {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") { break }
             if b == UInt8(ascii: "\\") { needsSlowPath = true; break }
             if b < 0x20 { throw fail("invalid-json", "control character \(describeByte()) must be escaped in a string") }
+            if b >= 0x80 { ascii = false }
             index += 1
         }
         guard index < bytes.count else { throw fail("invalid-json", "unterminated string") }
         if !needsSlowPath {
             let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+            if ascii {
+                // ASCII is valid UTF-8: no validation needed.
+                index += 1
+                return String(decoding: slice, as: UTF8.self)
+            }
             guard let s = String(validating: slice, as: UTF8.self) else {
                 index = start
                 throw fail("invalid-utf8", "a string is not valid UTF-8")

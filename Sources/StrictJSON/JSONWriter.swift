@@ -14,7 +14,7 @@ public enum JSONWriter {
         switch value {
         case .object(let object):
             out.append(UInt8(ascii: "{"))
-            let sorted = object.members.sorted { utf16Precedes($0.key, $1.key) }
+            let sorted = sortedMembers(object.members)
             for (i, member) in sorted.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
@@ -106,6 +106,16 @@ public enum JSONWriter {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Members in JCS key order; input already in that order (an export) is not re-sorted.
+    public static func sortedMembers(_ members: [JSONMember]) -> [JSONMember] {
+        var inOrder = true
+        for i in members.indices.dropFirst() where !utf16Precedes(members[i - 1].key, members[i].key) {
+            inOrder = false
+            break
+        }
+        return inOrder ? members : members.sorted { utf16Precedes($0.key, $1.key) }
     }
 
     /// JCS orders keys by their UTF-16 code units, which differs from UTF-8 byte order
