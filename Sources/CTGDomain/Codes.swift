@@ -6,12 +6,12 @@ public protocol Code: RawRepresentable, CaseIterable, Codable, Sendable, Hashabl
 }
 
 extension Code {
-    static func decode(_ text: String, at pointer: String) throws(Rejection) -> Self {
+    static func decode(_ text: String, at pointer: @autoclosure () -> String) throws(Rejection) -> Self {
         // Byte comparison: "caf" written with a look-alike or a combining mark is not "caf".
         for c in allCases where c.rawValue.utf8.elementsEqual(text.utf8) { return c }
         throw Rejection(
             "invalid-\(codeName)",
-            "\(pointer) \"\(text)\" is not a \(codeName); expected one of \(allCases.map(\.rawValue).joined(separator: ", "))")
+            "\(pointer()) \"\(text)\" is not a \(codeName); expected one of \(allCases.map(\.rawValue).joined(separator: ", "))")
     }
 }
 

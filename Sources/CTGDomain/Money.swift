@@ -41,11 +41,11 @@ public struct Money: Comparable, Hashable, Sendable, Codable, CustomStringConver
     }
 
     /// Decodes a JSON amount string at `pointer`, or rejects it naming the value.
-    public static func decode(_ text: String, at pointer: String) throws(Rejection) -> Money {
+    public static func decode(_ text: String, at pointer: @autoclosure () -> String) throws(Rejection) -> Money {
         guard let m = Money(text) else {
             throw Rejection(
                 "invalid-amount",
-                "\(pointer) \"\(text)\" is not an amount: euros as a string with at most two decimals, no sign or exponent, at most 999999999999.99")
+                "\(pointer()) \"\(text)\" is not an amount: euros as a string with at most two decimals, no sign or exponent, at most 999999999999.99")
         }
         return m
     }
@@ -116,9 +116,9 @@ public enum DecimalText {
         return rest.dropFirst().allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
-    static func decode(_ text: String, at pointer: String) throws(Rejection) -> String {
+    static func decode(_ text: String, at pointer: @autoclosure () -> String) throws(Rejection) -> String {
         guard isValid(text) else {
-            throw Rejection("invalid-decimal", "\(pointer) \"\(text)\" is not a decimal string (at most 15 digits, 6 decimals)")
+            throw Rejection("invalid-decimal", "\(pointer()) \"\(text)\" is not a decimal string (at most 15 digits, 6 decimals)")
         }
         return text
     }

@@ -54,9 +54,9 @@ public struct ObjectReader {
     }
 
     /// A string value with its length counted in Unicode code points, as JSON Schema does.
-    public static func string(_ v: JSONValue, at pointer: String, minLength: Int = 1, maxLength: Int = 4096) throws(Rejection) -> String {
+    public static func string(_ v: JSONValue, at pointer: @autoclosure () -> String, minLength: Int = 1, maxLength: Int = 4096) throws(Rejection) -> String {
         guard case .string(let s) = v else {
-            throw Rejection("wrong-type", "\(pointer) must be a string, not \(v.typeName)")
+            throw Rejection("wrong-type", "\(pointer()) must be a string, not \(v.typeName)")
         }
         // A string has at most as many code points as UTF-8 bytes and at least one per
         // four: count them only when the byte count cannot decide.
@@ -64,10 +64,10 @@ public struct ObjectReader {
         if bytes <= maxLength && bytes >= minLength * 4 { return s }
         let length = s.unicodeScalars.count
         if length < minLength {
-            throw Rejection("empty-string", "\(pointer) must not be empty")
+            throw Rejection("empty-string", "\(pointer()) must not be empty")
         }
         if length > maxLength {
-            throw Rejection("string-too-long", "\(pointer) has \(length) characters, more than \(maxLength)")
+            throw Rejection("string-too-long", "\(pointer()) has \(length) characters, more than \(maxLength)")
         }
         return s
     }
