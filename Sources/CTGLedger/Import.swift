@@ -31,47 +31,55 @@ extension Ledger {
         }
         defer { if let spooled { unlink(spooled) } }
         let display = file == "-" ? "<stdin>" : file
-        return try appendBatch(label: display, actor: actor, progress: progress) { appendLine in
-            let reader = try Ledger.openLines(source, display: display)
+        let resolvedActor = actor ?? Ledger.environmentActor
+        guard Ledger.fileSize(source) != nil || file == "-" || FileManagerShim.isReadable(source) else {
+            throw LedgerError(code: "cannot-open", message: "cannot open \(source)", file: display)
+        }
+        return try appendBatch(label: display, progress: progress) { apply in
             progress?.start(totalBytes: Ledger.fileSize(source))
-            do {
-                while try reader.next({ line in
-                    try appendLine(line, reader.lineNumber)
-                    progress?.advance(bytes: line.count + 1)
-                }) {}
-            } catch let rejection as Rejection {
-                throw LedgerError(rejection, file: display, line: reader.lineNumber)
+            let pipeline = ParsePipeline(path: source, display: display, actor: resolvedActor)
+            defer { pipeline.close() }
+            while let chunk = pipeline.next() {
+                for parsed in chunk {
+                    try apply(parsed)
+                    progress?.advance(bytes: parsed.bytes)
+                }
             }
         }
     }
 
     /// Appends one event given as a JSON value (for `ctg record`), through the same checks.
     public func record(_ event: JSONValue, actor: String?) throws -> BatchSummary {
-        let bytes = JSONWriter.canonical(event)
-        return try appendBatch(label: nil, actor: actor, progress: nil) { appendLine in
-            try bytes.withUnsafeBufferPointer { try appendLine($0, nil) }
+        let parsed: Result<Envelope, Rejection> = Result { () throws(Rejection) in try Envelope(event, defaultActor: actor ?? Ledger.environmentActor) }
+        let id = event.objectValue?["id"]?.stringValue
+        return try appendBatch(label: nil, progress: nil) { apply in
+            try apply(ParsedLine(line: 0, bytes: 0, envelope: parsed, event: nil, sniffedId: id))
         }
     }
 
-    private typealias LineSink = (UnsafeBufferPointer<UInt8>, Int?) throws -> Void
-
     /// One write transaction: the log append and the projections together, or nothing.
-    private func appendBatch(label: String?, actor: String?, progress: Progress?, _ feed: (LineSink) throws -> Void) throws -> BatchSummary {
-        let actor = actor ?? Ledger.environmentActor
-        return try environment.write { txn in
+    private func appendBatch(label: String?, progress: Progress?, _ feed: ((ParsedLine) throws -> Void) throws -> Void) throws -> BatchSummary {
+        try environment.write { txn in
             var appender = try BatchAppender(txn: txn, tables: log, now: LedgerClock.now())
             var projector = ProjectionWriter(try LMDBTables(txn))
-            try feed { line, lineNumber in
-                if Ledger.isBlank(line) { return }
-                var eventId: String?
+            try feed { parsed in
+                let line = parsed.line > 0 ? parsed.line : nil
                 do {
-                    let envelope = try Envelope(line: line, defaultActor: actor)
-                    eventId = envelope.id
-                    if case .appended(let record) = try appender.append(envelope) {
-                        try projector.apply(envelope, at: Rules.Position(seq: record.seq, version: record.version))
+                    let envelope = try parsed.envelope.get()
+                    do {
+                        if case .appended(let record) = try appender.append(envelope) {
+                            let position = Rules.Position(seq: record.seq, version: record.version)
+                            if let event = parsed.event {
+                                try projector.apply(envelope, event: try event.get(), at: position)
+                            } else {
+                                try projector.apply(envelope, at: position)
+                            }
+                        }
+                    } catch let rejection as Rejection {
+                        throw LedgerError(rejection, file: label, line: line, eventId: envelope.id)
                     }
                 } catch let rejection as Rejection {
-                    throw LedgerError(rejection, file: label, line: lineNumber, eventId: eventId ?? Envelope.sniffId(line))
+                    throw LedgerError(rejection, file: label, line: line, eventId: parsed.sniffedId)
                 }
             }
             try projector.flush()
@@ -128,4 +136,9 @@ extension Ledger {
         }
         return path
     }
+}
+
+/// Whether a path can be opened for reading, to fail before starting the parser thread.
+enum FileManagerShim {
+    static func isReadable(_ path: String) -> Bool { access(path, R_OK) == 0 }
 }

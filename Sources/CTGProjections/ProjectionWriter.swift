@@ -27,7 +27,12 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     /// Checks and applies one event, then records it as the checkpoint.
     public mutating func apply(_ envelope: Envelope, at position: Rules.Position) throws {
-        try Rules.apply(envelope, at: position, to: &self)
+        try apply(envelope, event: DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: envelope.data), at: position)
+    }
+
+    /// Checks and applies an event whose payload was decoded already.
+    public mutating func apply(_ envelope: Envelope, event: DomainEvent, at position: Rules.Position) throws {
+        try Rules.apply(event, envelope: envelope, at: position, to: &self)
         checkpoint = position.seq
         if conventions.count + decisions.count > Self.cacheLimit { try flush() }
     }

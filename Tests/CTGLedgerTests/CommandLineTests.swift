@@ -216,3 +216,37 @@ struct EmptyStoreTests {
         #expect(export.status == 0 && export.stdout.isEmpty)
     }
 }
+
+@Suite("Hostile input is bounded")
+struct BoundedInputTests {
+    @Test("a line longer than the limit is refused with its number, and nothing lands")
+    func longLine() throws {
+        let store = TempStore()
+        var e = Events("ctg-big")
+        let huge = #"{"id":"x","stream":"ctg-big","type":"PartnerLeft","occurredAt":"2024-01-01","actor":"a","data":{"partnerId":"p","reason":""# + String(repeating: "a", count: 1_200_000) + "\"}}"
+        let file = try store.write("big.ndjson", (e.signedConvention() + [huge]).joined(separator: "\n") + "\n")
+        let error = expectRejection("line-too-long") { try store.ledger.importFile(file, actor: nil) }
+        #expect(error?.line == 5)
+        #expect(try store.export().isEmpty)
+    }
+
+    @Test("deep nesting is refused")
+    func deepNesting() throws {
+        let store = TempStore()
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        let line = #"{"id":"x","stream":"ctg-big","type":"PartnerLeft","occurredAt":"2024-01-01","actor":"a","data":{"partnerId":"p","reason":"r","x":"# + deep + "}}"
+        let file = try store.write("deep.ndjson", line + "\n")
+        expectRejection("nesting-too-deep") { try store.ledger.importFile(file, actor: nil) }
+    }
+
+    @Test("a byte-order mark and CRLF line ends: the BOM is refused, CRLF is whitespace")
+    func bomAndCRLF() throws {
+        let store = TempStore()
+        var e = Events("ctg-crlf")
+        let crlf = try store.write("crlf.ndjson", e.signedConvention().joined(separator: "\r\n") + "\r\n")
+        #expect(try store.ledger.importFile(crlf, actor: nil).appended == 4)
+        var b = Events("ctg-bom")
+        let bom = try store.write("bom.ndjson", "\u{FEFF}" + b.line("PartnerLeft", "2024-01-01", ["partnerId": "p", "reason": "r"]))
+        expectRejection("bom") { try store.ledger.importFile(bom, actor: nil) }
+    }
+}
