@@ -18,8 +18,12 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     /// move once per decision at flush by (now − then), not 24 cells per event.
     private var totalsBase: [Key: Totals] = [:]
     private var checkpoint: UInt64?
-    /// Cached states beyond this many are written out early to bound memory.
-    public static var cacheLimit: Int { 20_000 }
+    /// Conventions cached beyond this many are written out and dropped, to bound memory.
+    /// A convention is large and touched often, so the limit is set to hold every
+    /// convention of a national import; decisions are small and mostly settle within a
+    /// year, so they go out more often.
+    public static var conventionCacheLimit: Int { 16_384 }
+    public static var decisionCacheLimit: Int { 65_536 }
 
     public init(_ kv: KV) {
         self.kv = kv
@@ -34,7 +38,8 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     public mutating func apply(_ envelope: Envelope, event: DomainEvent, at position: Rules.Position) throws {
         try Rules.apply(event, envelope: envelope, at: position, to: &self)
         checkpoint = position.seq
-        if conventions.count + decisions.count > Self.cacheLimit { try flush() }
+        if decisions.count > Self.decisionCacheLimit { try flushDecisions() }
+        if conventions.count > Self.conventionCacheLimit { try flushConventions() }
     }
 
     public mutating func convention(_ stream: String) throws -> ConventionState? {
@@ -88,9 +93,23 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     /// Writes every cached change; call before the transaction commits.
     public mutating func flush() throws {
+        try flushConventions()
+        try flushDecisions()
+        if let checkpoint {
+            try kv.put(.meta, Array("checkpoint".utf8), LogKey.seq(checkpoint))
+        }
+    }
+
+    private mutating func flushConventions() throws {
         for key in dirtyConventions {
             try kv.put(.conventions, Array(key.string.utf8), codec.encode(conventions[key]!))
         }
+        conventions.removeAll(keepingCapacity: true)
+        dirtyConventions.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the decisions and moves the totals by what changed since they were cached.
+    private mutating func flushDecisions() throws {
         for key in dirtyDecisions {
             try kv.put(.decisions, Array(key.string.utf8), codec.encode(decisions[key]!))
         }
@@ -109,12 +128,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
             let current = try kv.get(.totals, cell.bytes).map(Totals.init(encoded:)) ?? Totals()
             try kv.put(.totals, cell.bytes, (current + delta).encoded)
         }
-        if let checkpoint {
-            try kv.put(.meta, Array("checkpoint".utf8), LogKey.seq(checkpoint))
-        }
-        conventions.removeAll(keepingCapacity: true)
         decisions.removeAll(keepingCapacity: true)
-        dirtyConventions.removeAll(keepingCapacity: true)
         dirtyDecisions.removeAll(keepingCapacity: true)
         totalsBase.removeAll(keepingCapacity: true)
     }

@@ -30,13 +30,18 @@ public final class Environment: @unchecked Sendable {
         public var noLock: Bool
         /// Skip the fsync at commit. Never the default: commits are durable.
         public var noSync: Bool
+        /// Write dirty pages straight into the memory map (`MDB_WRITEMAP`) instead of
+        /// malloc'd copies: a large batch then needs no memory of its own size. Commits
+        /// stay durable (msync). The data file is sized to the map (sparse).
+        public var writeMap: Bool
         /// File mode of `data.mdb` and `lock.mdb` when they are created.
         public var fileMode: mode_t
 
         public init(
             mapSize: Int = 1 << 30, maxDatabases: UInt32 = 32, maxReaders: UInt32 = 126,
-            readOnly: Bool = false, noLock: Bool = false, noSync: Bool = false, fileMode: mode_t = 0o600
+            readOnly: Bool = false, noLock: Bool = false, noSync: Bool = false, writeMap: Bool = false, fileMode: mode_t = 0o600
         ) {
+            self.writeMap = writeMap
             self.mapSize = mapSize
             self.maxDatabases = maxDatabases
             self.maxReaders = maxReaders
@@ -65,6 +70,7 @@ public final class Environment: @unchecked Sendable {
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             if options.noLock { flags |= UInt32(MDB_NOLOCK) }
             if options.noSync { flags |= UInt32(MDB_NOSYNC) }
+            if options.writeMap && !options.readOnly { flags |= UInt32(MDB_WRITEMAP) }
             try check(mdb_env_open(env, path, flags, options.fileMode))
         } catch {
             mdb_env_close(env)

@@ -250,3 +250,27 @@ struct BoundedInputTests {
         expectRejection("bom") { try store.ledger.importFile(bom, actor: nil) }
     }
 }
+
+@Suite("Least privilege")
+struct LeastPrivilegeTests {
+    @Test("ctg warns loudly when others can write the store")
+    func looseStoreWarns() throws {
+        let store = TempStore()
+        try Tool.run("ctg", ["import", Fixtures.path("lifecycle.ndjson")], store: store.path)
+        chmod(store.path, 0o777)
+        chmod(store.path + "/data.mdb", 0o666)
+        var e = Events("ctg-perm")
+        let file = try store.write("more.ndjson", e.signedConvention().joined(separator: "\n"))
+        let result = try Tool.run("ctg", ["import", file], store: store.path)
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("warning: other users can write"))
+    }
+
+    @Test("ctg refuses to write an event without an actor")
+    func actorRequired() throws {
+        let store = TempStore()
+        let result = try Tool.run("ctg", ["record", "PartnerLeft", "--stream", "ctg-x", "--id", "e1", "--occurred-at", "2024-01-01", "--data", #"{"partnerId":"p","reason":"r"}"#], store: store.path)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("missing-actor"))
+    }
+}
