@@ -28,6 +28,12 @@ python3 tools/check-schemas.py Tests/Fixtures/lifecycle.ndjson Tests/Fixtures/se
 python3 tools/verify-export.py "$store/export.ndjson"
 .build/debug/ctg-audit verify --store "$store/s"
 
+# Short runs of the reliability scripts (full runs: see README, "Guarantees").
+export CTG_BIN=.build/debug
+tools/crash-test.sh --rounds 8 --events-per-file 2000 --rate 2500
+tools/concurrency-test.sh --events 6000 --races 4
+tools/readonly-test.sh
+
 # One closing line for CI: the Swift Testing count, and the checks above passed.
 tests=$(grep -Eo "Test run with [0-9]+ tests" .build/test-output.txt | grep -Eo "[0-9]+" | tail -1)
 echo "tests: ${tests:-0} passed, 0 failed"
