@@ -62,6 +62,11 @@ let package = Package(
             dependencies: ["CTGLedger", "EventLog", "StrictJSON"]
         ),
 
+        .executableTarget(
+            name: "ctg-fuzz",
+            dependencies: ["CTGLedger", "CTGDomain", "EventLog", "StrictJSON"]
+        ),
+
         // MARK: Tests
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
