@@ -59,6 +59,27 @@ extension Ledger {
 
     /// One write transaction: the log append and the projections together, or nothing.
     private func appendBatch(label: String?, progress: Progress?, _ feed: ((ParsedLine) throws -> Void) throws -> Void) throws -> BatchSummary {
+        do {
+            return try appendBatchTransaction(label: label, progress: progress, feed)
+        } catch let error as LMDBError {
+            throw Ledger.writeFailure(error, label: label)
+        }
+    }
+
+    /// An LMDB failure while writing, told as what it means for the user: nothing of the
+    /// batch was recorded (the transaction aborted), and what to look at.
+    static func writeFailure(_ error: LMDBError, label: String?) -> LedgerError {
+        let hint: String
+        switch error {
+        case .noSpace, LMDBError(rawValue: 5): hint = " — is the disk full? Free space and run the import again"
+        case .readOnlyFileSystem, .accessDenied: hint = " — the store is read-only for this user"
+        case .readersFull: hint = " — too many readers; close other ctg processes"
+        default: hint = ""
+        }
+        return LedgerError(code: "store-write-failed", message: "the store could not be written (\(error))\(hint); nothing of this batch was recorded", file: label)
+    }
+
+    private func appendBatchTransaction(label: String?, progress: Progress?, _ feed: ((ParsedLine) throws -> Void) throws -> Void) throws -> BatchSummary {
         try environment.write { txn in
             var appender = try BatchAppender(txn: txn, tables: log, now: LedgerClock.now())
             var projector = ProjectionWriter(try LMDBTables(txn))
