@@ -50,3 +50,18 @@ public func runReportingErrors(_ tool: String, _ body: () throws -> Void) throws
         throw ExitCode(2)
     }
 }
+
+/// `--convention`, `--by` and `--year`: which funding totals, shared by `ctg funding`
+/// and `ctg-audit replay`.
+public struct FundingOptions: ParsableArguments {
+    @Option(help: "Only this convention.")
+    public var convention: String?
+
+    @Option(help: "Group funding by convention, year, domain, scheme, beneficiary or funder.")
+    public var by: Grouping = .convention
+
+    @Option(help: "Only funding decisions of this year.")
+    public var year: Int?
+
+    public init() {}
+}

@@ -93,14 +93,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .customLong("as-of"), help: "Replay events that occurred on or before this date.")
     var asOf: CalendarDate?
 
-    @Option(help: "Only this convention.")
-    var convention: String?
-
-    @Option(help: "Group funding by convention, year, domain, scheme, beneficiary or funder.")
-    var by: Grouping = .convention
-
-    @Option(help: "Only funding decisions of this year.")
-    var year: Int?
+    @OptionGroup var funding: FundingOptions
 
     func validate() throws {
         if let recordedBefore, LedgerClock.epochMillis(recordedBefore) == nil {
@@ -114,10 +107,10 @@ struct ReplayCommand: ParsableCommand {
             let bound = ReplayBound(untilSeq: untilSeq, recordedBeforeMillis: recordedBefore.flatMap(LedgerClock.epochMillis), asOf: asOf)
             let outcome = try ledger.replay(bound)
             for note in outcome.notes { StandardError.write("ctg-audit: note: \(note)\n") }
-            if let convention, try outcome.reader.convention(convention) == nil {
+            if let convention = funding.convention, try outcome.reader.convention(convention) == nil {
                 throw LedgerError(code: "unknown-convention", message: "there is no convention \(convention) in the replayed events")
             }
-            output.print(try Reports.replay(outcome, convention: convention, by: by, year: year, asOf: asOf))
+            output.print(try Reports.replay(outcome, convention: funding.convention, by: funding.by, year: funding.year, asOf: asOf))
         }
     }
 }

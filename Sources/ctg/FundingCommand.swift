@@ -8,8 +8,8 @@ struct FundingCommand: ParsableCommand {
         commandName: "funding",
         abstract: "Funding totals: decided, paid, recovered and balance, grouped.",
         discussion: """
-            balance = decided − paid + recovered: positive is still owed, negative overpaid.
-            Every amount counts in its decision's year, domain, scheme, beneficiary and funder,
+            balance = decided − paid + recovered: positive is still owed, negative overpaid. \
+            Every amount counts in its decision's year, domain, scheme, beneficiary and funder, \
             whatever the payment date. Funding baselines are context and never counted.
             """
     )
@@ -17,18 +17,11 @@ struct FundingCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Only this convention.")
-    var convention: String?
-
-    @Option(help: "Group by convention, year, domain, scheme, beneficiary or funder.")
-    var by: Grouping = .convention
-
-    @Option(help: "Only decisions of this year.")
-    var year: Int?
+    @OptionGroup var funding: FundingOptions
 
     func run() throws {
         try runReportingErrors("ctg") {
-            output.print(try openForQuery(store).fundingReport(by: by, convention: convention, year: year))
+            output.print(try openForQuery(store).fundingReport(by: funding.by, convention: funding.convention, year: funding.year))
         }
     }
 }
