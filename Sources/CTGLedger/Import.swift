@@ -37,7 +37,7 @@ extension Ledger {
         }
         return try appendBatch(label: display, progress: progress) { apply in
             progress?.start(totalBytes: Ledger.fileSize(source))
-            let pipeline = ParsePipeline(path: source, display: display, actor: resolvedActor)
+            let pipeline = ParsedLine.pipeline(path: source, actor: resolvedActor)
             defer { pipeline.close() }
             while let chunk = pipeline.next() {
                 for parsed in chunk {

@@ -1,7 +1,75 @@
 import CTGDomain
 import EventLog
 import Foundation
+import LMDB
 import StrictJSON
+
+/// Runs a producer on a second thread and hands what it makes to the caller in order, in
+/// chunks: parsing and checking (the producer) and applying (the caller) run on two
+/// cores. At most `maxChunks` chunks wait at once, so memory is bounded whatever the input.
+final class Pipeline<Item: Sendable>: @unchecked Sendable {
+    // @unchecked: every mutable field is guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [[Item]] = []
+    private var done = false
+    private var cancelled = false
+    private let finishedProducing = DispatchSemaphore(value: 0)
+    static var chunkItems: Int { 512 }
+    static var maxChunks: Int { 8 }
+
+    /// Starts `produce`, which calls `emit` for each item in order and stops when `emit`
+    /// returns false (the caller closed the pipeline).
+    init(_ produce: @escaping @Sendable (_ emit: (Item) -> Bool) -> Void) {
+        let thread = Thread { [self] in
+            defer { finishedProducing.signal() }
+            var chunk: [Item] = []
+            chunk.reserveCapacity(Self.chunkItems)
+            produce { item in
+                chunk.append(item)
+                guard chunk.count >= Self.chunkItems else { return true }
+                defer { chunk.removeAll(keepingCapacity: true) }
+                return put(chunk)
+            }
+            if !chunk.isEmpty { _ = put(chunk) }
+            condition.lock()
+            done = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    private func put(_ chunk: [Item]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count >= Self.maxChunks && !cancelled { condition.wait() }
+        if cancelled { return false }
+        queue.append(chunk)
+        condition.broadcast()
+        return true
+    }
+
+    /// The next chunk in order, or nil at the end.
+    func next() -> [Item]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !done { condition.wait() }
+        if queue.isEmpty { return nil }
+        let chunk = queue.removeFirst()
+        condition.broadcast()
+        return chunk
+    }
+
+    /// Stops the producer and waits for it, so no thread outlives its caller.
+    func close() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+        finishedProducing.wait()
+    }
+}
 
 /// One NDJSON line, parsed and decoded off the writer's thread.
 struct ParsedLine: Sendable {
@@ -12,98 +80,93 @@ struct ParsedLine: Sendable {
     /// retries, whose decoding error (if any) is then never reported.
     var event: Result<DomainEvent, Rejection>?
     var sniffedId: String?
+
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, actor: String?) -> ParsedLine {
+        let parsed: Result<Envelope, Rejection> = Result { () throws(Rejection) in try Envelope(line: line, defaultActor: actor) }
+        var event: Result<DomainEvent, Rejection>?
+        var sniffed: String?
+        switch parsed {
+        case .success(let e):
+            event = Result { () throws(Rejection) in try DomainEvent.decode(type: e.type, schema: e.schema, data: e.data) }
+        case .failure:
+            sniffed = Envelope.sniffId(line)
+        }
+        return ParsedLine(line: number, bytes: line.count + 1, envelope: parsed, event: event, sniffedId: sniffed)
+    }
+
+    /// Lines of a file in order; a read failure (a line too long, an I/O error) is the
+    /// result of the line where it happened.
+    static func pipeline(path: String, actor: String?) -> Pipeline<ParsedLine> {
+        Pipeline { emit in
+            var reader: LineReader?
+            do {
+                let lines = try LineReader(path: path)
+                reader = lines
+                var going = true
+                while going, try lines.next({ line in
+                    if Ledger.isBlank(line) { return }
+                    going = emit(parse(line, number: lines.lineNumber, actor: actor))
+                }) {}
+            } catch let rejection as Rejection {
+                _ = emit(ParsedLine(line: reader?.lineNumber ?? 0, bytes: 0, envelope: .failure(rejection), event: nil, sniffedId: nil))
+            } catch {
+                _ = emit(ParsedLine(line: reader?.lineNumber ?? 0, bytes: 0, envelope: .failure(Rejection("read-failed", "\(error)")), event: nil, sniffedId: nil))
+            }
+        }
+    }
 }
 
-/// Parses a file on a second thread while the writer applies what is parsed: the two
-/// halves of an import (strict JSON, envelope and payload checks / rules, hash chain and
-/// LMDB) run on two cores. Lines come out in file order, so the first rejected line is
-/// reported exactly as a single-threaded import would.
-final class ParsePipeline: @unchecked Sendable {
-    // @unchecked: every mutable field is guarded by `condition`.
-    private let condition = NSCondition()
-    private var queue: [[ParsedLine]] = []
-    private var done = false
-    private var cancelled = false
-    private let finishedProducing = DispatchSemaphore(value: 0)
-    /// Lines per hand-over and hand-overs in flight: bounds memory whatever the file size.
-    static let chunkLines = 512
-    static let maxChunks = 8
+/// One stored event, read, hash-checked and decoded off the applying thread.
+struct ParsedRecord: Sendable {
+    var seq: UInt64
+    /// Nil when the stored bytes cannot be decoded.
+    var record: EventRecord?
+    var hashMatches: Bool
+    var envelope: Result<Envelope, Rejection>
+    var event: Result<DomainEvent, Rejection>?
 
-    init(path: String, display: String, actor: String?) {
-        let thread = Thread { [self] in
-            defer { finishedProducing.signal() }
-            produce(path: path, display: display, actor: actor)
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-
-    private func produce(path: String, display: String, actor: String?) {
-        var chunk: [ParsedLine] = []
-        chunk.reserveCapacity(Self.chunkLines)
-        var reader: LineReader?
-        do {
-            let lines = try LineReader(path: path)
-            reader = lines
-            while try lines.next({ line in
-                if Ledger.isBlank(line) { return }
-                let parsed: Result<Envelope, Rejection> = Result { () throws(Rejection) in try Envelope(line: line, defaultActor: actor) }
-                var event: Result<DomainEvent, Rejection>?
-                var sniffed: String?
-                switch parsed {
-                case .success(let e):
-                    event = Result { () throws(Rejection) in try DomainEvent.decode(type: e.type, schema: e.schema, data: e.data) }
-                case .failure:
-                    sniffed = Envelope.sniffId(line)
+    /// The log from seq 1, in a read transaction of the producer's own. Snapshot: the
+    /// first item's `snapshotSeq` says which last seq that transaction saw.
+    static func pipeline(environment: Environment, tables: LogTables, until: @escaping @Sendable (EventRecord) -> Bool = { _ in true }) -> (Pipeline<ParsedRecord>, SnapshotProbe) {
+        let probe = SnapshotProbe()
+        let pipeline = Pipeline<ParsedRecord> { emit in
+            do {
+                try environment.read { txn in
+                    let log = LogReader(txn: txn, tables: tables)
+                    probe.set(lastSeq: try log.lastSeq())
+                    try log.forEach { seq, record in
+                        guard let record else {
+                            return emit(ParsedRecord(seq: seq, record: nil, hashMatches: false, envelope: .failure(Rejection("store-damaged", "undecodable record")), event: nil))
+                        }
+                        guard until(record) else { return false }
+                        let envelope: Result<Envelope, Rejection> = Result { () throws(Rejection) in try record.envelope() }
+                        let event = envelope.map { e in Result { () throws(Rejection) in try DomainEvent.decode(type: e.type, schema: e.schema, data: e.data) } }
+                        return emit(ParsedRecord(seq: seq, record: record, hashMatches: record.recomputedHash == record.hash, envelope: envelope,
+                                                 event: try? event.get()))
+                    }
                 }
-                chunk.append(ParsedLine(line: lines.lineNumber, bytes: line.count + 1, envelope: parsed, event: event, sniffedId: sniffed))
-            }) {
-                if chunk.count >= Self.chunkLines {
-                    guard put(chunk) else { return }
-                    chunk.removeAll(keepingCapacity: true)
-                }
+            } catch {
+                probe.set(error: error)
             }
-        } catch let rejection as Rejection {
-            // A read failure (a line too long, an I/O error) is the next line's result.
-            let line = reader?.lineNumber ?? 0
-            chunk.append(ParsedLine(line: line, bytes: 0, envelope: .failure(rejection), event: nil, sniffedId: nil))
-        } catch {
-            chunk.append(ParsedLine(line: 0, bytes: 0, envelope: .failure(Rejection("read-failed", "\(error)")), event: nil, sniffedId: nil))
         }
-        if !chunk.isEmpty { _ = put(chunk) }
-        condition.lock()
-        done = true
-        condition.broadcast()
-        condition.unlock()
+        return (pipeline, probe)
     }
+}
 
-    private func put(_ chunk: [ParsedLine]) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.count >= Self.maxChunks && !cancelled { condition.wait() }
-        if cancelled { return false }
-        queue.append(chunk)
-        condition.broadcast()
-        return true
-    }
+/// What the producer's read transaction saw, for the consumer to check it reads the same snapshot.
+final class SnapshotProbe: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seq: UInt64?
+    private var failure: (any Error)?
 
-    /// The next chunk in file order, or nil at the end.
-    func next() -> [ParsedLine]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty && !done { condition.wait() }
-        if queue.isEmpty { return nil }
-        let chunk = queue.removeFirst()
-        condition.broadcast()
-        return chunk
-    }
+    func set(lastSeq: UInt64) { lock.lock(); seq = lastSeq; lock.unlock() }
+    func set(error: any Error) { lock.lock(); failure = error; lock.unlock() }
 
-    /// Stops the producer and waits for it, so no thread outlives the import.
-    func close() {
-        condition.lock()
-        cancelled = true
-        condition.broadcast()
-        condition.unlock()
-        finishedProducing.wait()
+    /// The last seq the producer's snapshot holds; throws what the producer could not read.
+    func lastSeq() throws -> UInt64? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw failure }
+        return seq
     }
 }

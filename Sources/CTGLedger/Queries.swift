@@ -65,15 +65,22 @@ extension Ledger {
             let tables = try LMDBTables(txn)
             try tables.emptyAll()
             var projector = ProjectionWriter(tables)
-            let log = LogReader(txn: txn, tables: self.log)
             var count: UInt64 = 0
             progress?.start(totalBytes: nil)
-            try log.forEach { seq, record in
-                guard let record else { throw Ledger.damaged(seq) }
-                try Ledger.replay(record, into: &projector)
-                progress?.advance()
-                count += 1
-                return true
+            // The events are read and decoded by a second thread, in a read transaction:
+            // it sees the log this write transaction started from, which it does not change.
+            let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log)
+            defer { pipeline.close() }
+            while let chunk = pipeline.next() {
+                for parsed in chunk {
+                    try Ledger.replay(parsed, into: &projector)
+                    progress?.advance()
+                    count += 1
+                }
+            }
+            _ = try probe.lastSeq()
+            guard count == (try LogReader(txn: txn, tables: log).lastSeq()) else {
+                throw LedgerError(code: "store-damaged", message: "rebuild read \(count) events but the log holds more; run ctg-audit verify")
             }
             try projector.flush()
             progress?.finish(events: Int(count))
@@ -81,16 +88,23 @@ extension Ledger {
         }
     }
 
-    /// Applies one stored event to projections; a stored event that the rules now refuse
-    /// means the store was changed outside the ledger.
-    static func replay<KV>(_ record: EventRecord, into projector: inout ProjectionWriter<KV>) throws {
+    /// Applies one stored event, decoded ahead, to projections; a stored event that the
+    /// rules now refuse means the store was changed outside the ledger.
+    static func replay<KV>(_ parsed: ParsedRecord, into projector: inout ProjectionWriter<KV>) throws {
+        guard let record = parsed.record else { throw Ledger.damaged(parsed.seq) }
         do {
-            let envelope = try record.envelope()
-            try projector.apply(envelope, at: Rules.Position(seq: record.seq, version: record.version))
+            let envelope = try parsed.envelope.get()
+            let position = Rules.Position(seq: record.seq, version: record.version)
+            if let event = parsed.event {
+                try projector.apply(envelope, event: try event.get(), at: position)
+            } else {
+                try projector.apply(envelope, at: position)
+            }
         } catch let rejection as Rejection {
             throw LedgerError(code: "replay-rejected", message: "stored event at seq \(record.seq) no longer passes the rules: \(rejection)")
         }
     }
+
 }
 
 extension Ledger {

@@ -33,36 +33,40 @@ extension Ledger {
     /// Replays the log from seq 1 into fresh in-memory projections, within `bound`.
     /// The store is only read.
     public func replay(_ bound: ReplayBound) throws -> ReplayOutcome {
-        try read { snap in
-            var outcome = ReplayOutcome(tables: MemoryTables())
-            var projector = ProjectionWriter(outcome.tables)
-            try snap.log.forEach { seq, record in
-                guard let record else { throw Ledger.damaged(seq) }
-                if let until = bound.untilSeq, seq > until { return false }
-                if let before = bound.recordedBeforeMillis, let at = LedgerClock.epochMillis(record.recordedAt), at >= before {
-                    return false  // recordedAt never decreases, so nothing later qualifies
-                }
+        var outcome = ReplayOutcome(tables: MemoryTables())
+        var projector = ProjectionWriter(outcome.tables)
+        let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log) { record in
+            if let until = bound.untilSeq, record.seq > until { return false }
+            // recordedAt never decreases, so nothing after the first one too late qualifies.
+            if let before = bound.recordedBeforeMillis, let at = LedgerClock.epochMillis(record.recordedAt), at >= before { return false }
+            return true
+        }
+        defer { pipeline.close() }
+        while let chunk = pipeline.next() {
+            for parsed in chunk {
                 if let asOf = bound.asOf {
-                    let envelope = try record.envelope()
-                    guard envelope.businessDate <= asOf else { return true }
+                    guard let record = parsed.record else { throw Ledger.damaged(parsed.seq) }
+                    let envelope = try parsed.envelope.get()
+                    guard envelope.businessDate <= asOf else { continue }
                     do {
-                        try projector.apply(envelope, at: Rules.Position(seq: seq, version: record.version))
+                        try projector.apply(envelope, event: try (parsed.event ?? .failure(Rejection("replay", "not decoded"))).get(),
+                                            at: Rules.Position(seq: record.seq, version: record.version))
                     } catch let rejection as Rejection {
                         // A business-date view leaves out later-dated events that this one
                         // may rely on (a correction recorded with an earlier date, say).
-                        outcome.notes.append("seq \(seq) (\(envelope.id)) left out of the as-of view: \(rejection)")
-                        return true
+                        outcome.notes.append("seq \(parsed.seq) (\(envelope.id)) left out of the as-of view: \(rejection)")
+                        continue
                     }
                 } else {
-                    try Ledger.replay(record, into: &projector)
+                    try Ledger.replay(parsed, into: &projector)
                 }
                 outcome.replayed += 1
-                outcome.lastSeq = seq
-                return true
+                outcome.lastSeq = parsed.seq
             }
-            try projector.flush()
-            return outcome
         }
+        _ = try probe.lastSeq()
+        try projector.flush()
+        return outcome
     }
 }
 

@@ -60,18 +60,18 @@ public struct LMDBTables: KeyValueTables {
 
 /// The projection tables in memory, for replays that must not touch the store.
 public final class MemoryTables: KeyValueTables {
-    public private(set) var tables: [Table: [[UInt8]: [UInt8]]] = [:]
+    private var tables: [Table: [Bytes: [UInt8]]] = [:]
 
     public init() {}
 
-    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { tables[table]?[key] }
-    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { tables[table, default: [:]][key] = value }
-    public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table]?[key] = nil }
+    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { tables[table]?[Bytes(key)] }
+    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { tables[table, default: [:]][Bytes(key)] = value }
+    public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table]?[Bytes(key)] = nil }
 
     public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
         guard let t = tables[table] else { return }
-        for key in t.keys.filter({ $0.starts(with: prefix) }).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            guard try body(key, t[key]!) else { return }
+        for key in t.keys.filter({ $0.bytes.starts(with: prefix) }).sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
+            guard try body(key.bytes, t[key]!) else { return }
         }
     }
 }
