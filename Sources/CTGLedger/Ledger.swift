@@ -16,6 +16,8 @@ public final class Ledger {
     public let path: String
     public let environment: Environment
     let log: LogTables
+    /// Set when opening found projections of an earlier layout and rebuilt them.
+    public private(set) var rebuiltOutdatedProjections = false
 
     /// How to open the store.
     public enum Access: Sendable {
@@ -55,6 +57,11 @@ public final class Ledger {
                 _ = try LMDBTables(txn)
                 return tables
             }
+            // Projections are derived: ones written by an earlier layout are rebuilt from the events.
+            if try !read({ try $0.projections.formatIsCurrent() }) {
+                _ = try rebuild()
+                rebuiltOutdatedProjections = true
+            }
         case .readOnly:
             guard exists else {
                 throw LedgerError(code: "no-store", message: "there is no store at \(path) (import events with `ctg import` first, or give --store)")
@@ -76,6 +83,9 @@ public final class Ledger {
                 }
             } catch let error as LMDBError where error == .notFound {
                 throw LedgerError(code: "empty-store", message: "the store at \(path) holds no events yet")
+            }
+            if try !read({ try $0.projections.formatIsCurrent() }) {
+                throw LedgerError(code: "projections-outdated", message: "the projections of \(path) were written by an earlier version; run `ctg rebuild` once")
             }
         }
     }

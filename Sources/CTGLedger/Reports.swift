@@ -68,7 +68,17 @@ public enum Reports {
             tables.append(TableData(title: "\nFunding baselines (context, not in totals)", headers: ["year", "amount", "qualifier", "measure", "scope"],
                                     rows: c.baselines.map { [String($0.year), $0.amount.grouped, $0.qualifier.rawValue, $0.measure.rawValue, $0.scope] }, numeric: [1]))
         }
-        return Report(json: json, tables: tables, preamble: preamble)
+        var report = Report(json: json, tables: tables, preamble: preamble)
+        report.csvTable = TableData(headers: ["field", "value"], rows: [
+            ["id", c.id], ["title", c.title], ["status", c.displayStatus(asOf: asOf)],
+            ["periodStart", c.period.start.description], ["periodEnd", c.period.end.description], ["version", String(c.version)],
+            ["signedOn", c.signedOn?.description ?? ""], ["commitmentSignedOn", c.commitment?.signedOn.description ?? ""],
+            ["caf", c.caf.id], ["territory", c.territory.name], ["members", String(c.members.count)],
+            ["signatories", String(c.signatories.count)], ["axes", String(c.axes.count)], ["actions", String(c.actions.count)],
+            ["meetings", String(c.meetings.count)], ["evaluations", String(c.evaluations.count)], ["amendments", String(c.amendments.count)],
+            ["decisions", String(c.decisionCount)], ["terminatedOn", c.termination?.date.description ?? ""],
+        ])
+        return report
     }
 
     static func actionsTable(_ c: ConventionState) -> TableData {

@@ -11,6 +11,15 @@ public struct ProjectionReader<KV: KeyValueTables> {
     public init(_ kv: KV) { self.kv = kv }
 
     /// The last seq applied to the projections (0 when none).
+    /// The layout of the stored projections; a store written by another layout is rebuilt.
+    public static var format: String { "ctg-projections/2" }
+
+    /// Whether the stored projections are in this program's layout (or there are none).
+    public func formatIsCurrent() throws -> Bool {
+        guard let bytes = try kv.get(.meta, Array("format".utf8)) else { return try checkpoint() == 0 }
+        return String(decoding: bytes, as: UTF8.self) == Self.format
+    }
+
     public func checkpoint() throws -> UInt64 {
         guard let bytes = try kv.get(.meta, Array("checkpoint".utf8)), bytes.count == 8 else { return 0 }
         return bytes.withUnsafeBytes { LogKey.decodeSeq($0) }

@@ -97,6 +97,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         try flushDecisions()
         if let checkpoint {
             try kv.put(.meta, Array("checkpoint".utf8), LogKey.seq(checkpoint))
+            try kv.put(.meta, Array("format".utf8), Array(ProjectionReader<KV>.format.utf8))
         }
     }
 

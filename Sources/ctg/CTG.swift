@@ -27,6 +27,9 @@ struct CTG: ParsableCommand {
 /// Opens the store for writing, warning when others could change it behind the hash chain.
 func openForWriting(_ store: StoreOptions) throws -> Ledger {
     let ledger = try Ledger(path: store.path, access: .readWrite)
+    if ledger.rebuiltOutdatedProjections {
+        StandardError.write("ctg: note: the projections were written by an earlier version and have been rebuilt from the events\n")
+    }
     let loose = ledger.looselyProtectedFiles()
     if !loose.isEmpty {
         StandardError.write("ctg: warning: other users can write \(loose.joined(separator: ", ")); a ledger of public funds should be 0700/0600 (chmod go-w)\n")

@@ -274,3 +274,18 @@ struct LeastPrivilegeTests {
         #expect(result.stderr.contains("missing-actor"))
     }
 }
+
+@Suite("CSV answers")
+struct CSVAnswerTests {
+    @Test("a convention in CSV is a field,value table a spreadsheet reads")
+    func conventionCSV() throws {
+        let store = TempStore()
+        try Tool.run("ctg", ["import", Fixtures.path("lifecycle.ndjson")], store: store.path)
+        let csv = try Tool.run("ctg", ["convention", "ctg-demo-2022", "--format", "csv"], store: store.path).stdout
+        let rows = CSV.parse(csv)
+        #expect(rows.first == ["field", "value"])
+        #expect(rows.contains(["signedOn", "2022-09-20"]))
+        #expect(rows.contains(["status", "terminated"]))
+        #expect(rows.contains(["title", "CTG Communauté de communes de Démo 2022-2025"]))
+    }
+}
