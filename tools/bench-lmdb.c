@@ -1,6 +1,7 @@
-/* The physical limit for the benchmark: raw LMDB writing records of a given size.
+/* Raw LMDB, for the benchmark's physical limit and the reader tests.
  *   bench-lmdb DIR batch COUNT SIZE   COUNT records, MDB_APPEND, one durable transaction
  *   bench-lmdb DIR single COUNT SIZE  COUNT durable transactions of one record each
+ *   bench-lmdb DIR hold               opens a read transaction, prints "ready", sleeps
  * Prints the elapsed seconds. Build: cc -O2 -o bench-lmdb bench-lmdb.c -llmdb */
 #include <lmdb.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CHECK(x) do { int rc_ = (x); if (rc_) { fprintf(stderr, "%s: %s\n", #x, mdb_strerror(rc_)); exit(1); } } while (0)
 
@@ -18,6 +20,17 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[2], "hold") == 0) {
+        MDB_env *env; MDB_txn *txn;
+        CHECK(mdb_env_create(&env));
+        CHECK(mdb_env_set_maxdbs(env, 32));
+        CHECK(mdb_env_open(env, argv[1], MDB_RDONLY | MDB_NOTLS, 0600));
+        int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+        if (rc) { printf("%s\n", mdb_strerror(rc)); fflush(stdout); return 3; }
+        printf("ready\n");
+        fflush(stdout);
+        for (;;) sleep(60);
+    }
     if (argc != 5) { fprintf(stderr, "usage: bench-lmdb DIR batch|single COUNT SIZE\n"); return 2; }
     long count = atol(argv[3]), size = atol(argv[4]);
     int single = strcmp(argv[2], "single") == 0;

@@ -9,6 +9,8 @@ if ! pkg-config --exists lmdb 2>/dev/null && [ ! -f /usr/include/lmdb.h ]; then
 fi
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+command -v mdb_stat >/dev/null 2>&1 || need_apt+=(lmdb-utils)
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}" >&2

@@ -34,6 +34,7 @@ tools/crash-test.sh --rounds 8 --events-per-file 2000 --rate 2500
 tools/concurrency-test.sh --events 6000 --races 4
 tools/readonly-test.sh
 tools/diskfull-test.sh
+tools/readers-test.sh
 
 # One closing line for CI: the Swift Testing count, and the checks above passed.
 tests=$(grep -Eo "Test run with [0-9]+ tests" .build/test-output.txt | grep -Eo "[0-9]+" | tail -1)
