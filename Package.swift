@@ -40,7 +40,7 @@ let package = Package(
         // MARK: Executables
         .target(
             name: "CTGCommandSupport",
-            dependencies: ["CTGLedger", "CTGProjections", "EventLog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CTGLedger", "CTGProjections", "EventLog", "LMDB", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "ctg",

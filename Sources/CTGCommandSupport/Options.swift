@@ -2,6 +2,7 @@ import ArgumentParser
 import CTGLedger
 import CTGProjections
 import EventLog
+import LMDB
 
 /// `--store PATH`, shared by every command.
 public struct StoreOptions: ParsableArguments {
@@ -45,6 +46,12 @@ public func runReportingErrors(_ tool: String, _ body: () throws -> Void) throws
         throw error
     } catch let error as ValidationError {
         throw error
+    } catch let error as LMDBError {
+        let hint = error == .readersFull
+            ? "too many processes are reading the store at once (LMDB's reader table is full); retry when some have finished"
+            : "the store could not be read or written"
+        StandardError.write("\(tool): error: store-unavailable: \(hint) (\(error))\n")
+        throw ExitCode(2)
     } catch {
         StandardError.write("\(tool): error: \(error)\n")
         throw ExitCode(2)
