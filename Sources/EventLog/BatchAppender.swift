@@ -73,7 +73,6 @@ public struct BatchAppender {
         try txn.put(tables.events, key: seqKey, value: record.encoded(), flags: .append)
         try txn.put(tables.ids, key: Array(event.id.utf8), value: seqKey, flags: .noOverwrite)
         try txn.put(tables.streams, key: LogKey.streamVersion(event.stream, version), value: seqKey)
-        try txn.put(tables.heads, key: Array(event.stream.utf8), value: LogKey.seq(version))
         versions[key] = version
         lastSeq = seq
         lastHash = record.hash
@@ -81,9 +80,13 @@ public struct BatchAppender {
         return .appended(record)
     }
 
-    /// Records the chain head; call once after the last event, before commit.
+    /// Records the chain head and each stream's version (kept in memory during the
+    /// batch); call once after the last event, before commit.
     public func finish() throws {
         guard appended > 0 else { return }
+        for (stream, version) in versions {
+            try txn.put(tables.heads, key: Array(stream.string.utf8), value: LogKey.seq(version))
+        }
         try txn.put(tables.meta, key: Array("lastHash".utf8), value: lastHash)
         try txn.put(tables.meta, key: Array("lastRecordedAt".utf8), value: Array(recordedAt.utf8))
     }
