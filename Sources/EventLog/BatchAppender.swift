@@ -68,7 +68,7 @@ public struct BatchAppender {
         let version = current + 1
         let record = EventRecord(
             seq: seq, version: version, recordedAt: recordedAt, prevHash: lastHash,
-            canonical: event.canonical, ledgerOffset: event.ledgerOffset)
+            canonical: event.canonical, ledgerOffset: event.ledgerOffset, prefixHasher: event.prefixHasher)
         let seqKey = LogKey.seq(seq)
         try txn.put(tables.events, key: seqKey, value: record.encoded(), flags: .append)
         try txn.put(tables.ids, key: Array(event.id.utf8), value: seqKey, flags: .noOverwrite)

@@ -1,3 +1,4 @@
+import Crypto
 import StrictJSON
 
 /// One event as received, checked against the envelope of spec §2, with its stored
@@ -19,6 +20,9 @@ public struct Envelope: Sendable {
     public let canonical: [UInt8]
     /// Where in `canonical` the `ledger` member goes (just before `"occurredAt"`).
     public let ledgerOffset: Int
+    /// SHA-256 state after the bytes before the `ledger` member: the part of the hash that
+    /// does not depend on the event's place in the log, computed by whoever parses it.
+    public let prefixHasher: SHA256
 
     public static let envelopeFields: Set<String> = [
         "id", "stream", "type", "schema", "occurredAt", "actor", "sourceDoc", "assumed", "expectedVersion", "data",
@@ -92,6 +96,10 @@ public struct Envelope: Sendable {
         }
         self.assumed = assumed
         (self.canonical, self.ledgerOffset) = Envelope.canonicalForm(object)
+        var hasher = SHA256()
+        let offset = ledgerOffset
+        canonical.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<offset])) }
+        self.prefixHasher = hasher
     }
 
     /// Parses and checks one NDJSON line.

@@ -39,6 +39,15 @@ public struct EventRecord: Sendable {
         self.ledgerOffset = ledgerOffset
     }
 
+    /// A new record whose hash continues `prefixHasher`, the state after the canonical
+    /// bytes before the `ledger` member (see `Envelope.prefixHasher`).
+    public init(seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8], canonical: [UInt8], ledgerOffset: Int, prefixHasher: SHA256) {
+        self.init(
+            seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash,
+            hash: EventRecord.finishHash(prefixHasher, canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash),
+            canonical: canonical, ledgerOffset: ledgerOffset)
+    }
+
     /// The SHA-256 of the exported event without `ledger.hash`, per spec §2.
     public static func computeHash(
         canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8]
@@ -47,6 +56,13 @@ public struct EventRecord: Sendable {
         canonical.withUnsafeBytes { b in
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[0..<ledgerOffset]))
         }
+        return finishHash(hasher, canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash)
+    }
+
+    static func finishHash(
+        _ prefix: SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8]
+    ) -> [UInt8] {
+        var hasher = prefix
         hasher.update(data: ledgerMember(hash: nil, prevHash: prevHash, recordedAt: recordedAt, seq: seq, version: version))
         canonical.withUnsafeBytes { b in
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[ledgerOffset...]))
