@@ -14,9 +14,9 @@ cc -O2 -o "$work/lmdb-tool" tools/bench-lmdb.c -llmdb
 store="$work/store"
 "$bin/ctg" import --store "$store" Tests/Fixtures/lifecycle.ndjson >/dev/null
 
-gone() {  # kills a holder with -9 and waits until it is gone
+gone() {  # kills a holder with -9 and waits until it has died (a zombie holds nothing)
   kill -9 "$1" 2>/dev/null || true
-  while kill -0 "$1" 2>/dev/null; do sleep 0.01; done
+  while state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$state" ] && [ "$state" != Z ]; do sleep 0.01; done
 }
 readers() { mdb_stat -r "$store" | awk '/^ *[0-9]+ +[0-9a-f]+ +[0-9-]+$/ {n++} END {print n+0}'; }
 hold() {  # starts a process holding a read transaction; waits until it holds it
