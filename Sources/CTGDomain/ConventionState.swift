@@ -147,6 +147,11 @@ public struct ConventionState: Codable, Sendable, Equatable {
 
     public func member(_ id: String) -> Member? { members.first { $0.partner.id.sameBytes(id) } }
     public func isMember(_ id: String) -> Bool { member(id) != nil }
+    /// A partner that is or was a member: one a lead, a committee seat or an attendance
+    /// may name (a partner who left stays known to the convention).
+    public func isKnownPartner(_ id: String) -> Bool {
+        isMember(id) || formerMembers.contains { $0.partner.id.sameBytes(id) }
+    }
     public func action(_ id: String) -> Action? { actions.first { $0.id.sameBytes(id) } }
     public func axis(_ id: String) -> Axis? { axes.first { $0.id.sameBytes(id) } }
     public func committee(_ id: String) -> Committee? { committees.first { $0.id.sameBytes(id) } }

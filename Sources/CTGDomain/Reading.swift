@@ -130,20 +130,8 @@ extension ObjectReader {
     }
 }
 
-/// SIREN (9 digits), SIRET (14 digits) or an INSEE commune code (5, Corsica 2A/2B).
+/// Official identifiers.
 enum OfficialCode {
-    static func isValid(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        let digit: (UInt8) -> Bool = { $0 >= 0x30 && $0 <= 0x39 }
-        switch u.count {
-        case 9, 14: return u.allSatisfy(digit)
-        case 5:
-            return digit(u[0]) && (digit(u[1]) || u[1] == UInt8(ascii: "A") || u[1] == UInt8(ascii: "B"))
-                && u[2...].allSatisfy(digit)
-        default: return false
-        }
-    }
-
     static func isSiret(_ s: String) -> Bool {
         s.utf8.count == 14 && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }

@@ -94,8 +94,8 @@ public enum Rules {
             if let axisId, c.axis(axisId) == nil {
                 throw Rejection("axis-unknown", "axis \(axisId) of action \(actionId) is not defined in \(stream)")
             }
-            if let lead, !c.isMember(lead) {
-                throw Rejection("lead-not-member", "lead \(lead) of action \(actionId) is not a current member of \(stream)")
+            if let lead, !c.isKnownPartner(lead) {
+                throw Rejection("lead-not-member", "lead \(lead) of action \(actionId) is not a member of \(stream)")
             }
             c.actions.append(.init(id: actionId, axisId: axisId, title: title, domain: domain, lead: lead, due: due, ref: ref, status: .planned,
                                    history: [.init(status: .planned, date: date, seq: position.seq, note: nil, correction: nil)]))
@@ -148,8 +148,8 @@ public enum Rules {
             if c.committee(committeeId) != nil {
                 throw Rejection("committee-id-taken", "committee \(committeeId) is already formed in \(stream)")
             }
-            for id in members where !c.isMember(id) {
-                throw Rejection("committee-member-unknown", "committee member \(id) is not a current member of \(stream)")
+            for id in members where !c.isKnownPartner(id) {
+                throw Rejection("committee-member-unknown", "committee member \(id) is not a member of \(stream)")
             }
             c.committees.append(.init(id: committeeId, kind: kind, name: name, members: members, bodies: bodies))
 
@@ -157,16 +157,11 @@ public enum Rules {
             if c.meetings.contains(where: { $0.id.sameBytes(meetingId) }) {
                 throw Rejection("meeting-id-taken", "meeting \(meetingId) is already recorded in \(stream)")
             }
-            if let committeeId {
-                guard let committee = c.committee(committeeId) else {
-                    throw Rejection("committee-unknown", "committee \(committeeId) is not formed in \(stream)")
-                }
-                guard committee.kind == kind else {
-                    throw Rejection("committee-kind-mismatch", "committee \(committeeId) is \(committee.kind.rawValue), the meeting says \(kind.rawValue)")
-                }
+            if let committeeId, c.committee(committeeId) == nil {
+                throw Rejection("committee-unknown", "committee \(committeeId) is not formed in \(stream)")
             }
-            for id in attendees where !c.isMember(id) {
-                throw Rejection("attendee-not-member", "attendee \(id) is not a current member of \(stream)")
+            for id in attendees where !c.isKnownPartner(id) {
+                throw Rejection("attendee-not-member", "attendee \(id) is not a member of \(stream)")
             }
             for id in reviewed where c.action(id) == nil {
                 throw Rejection("action-unknown", "reviewed action \(id) is not planned in \(stream)")

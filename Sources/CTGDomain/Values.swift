@@ -9,10 +9,9 @@ public struct Partner: Codable, Sendable, Equatable {
     public var code: String?
 
     static func read(_ r: inout ObjectReader) throws(Rejection) -> Partner {
-        let p = Partner(id: try r.ident("id"), name: try r.name("name"), role: try r.code("role"), code: try r.optionalString("code", maxLength: 14))
-        if let code = p.code, !OfficialCode.isValid(code) {
-            throw Rejection("invalid-code", "\(r.pointer("code")) \"\(code)\" is not a SIREN (9 digits), SIRET (14 digits) or INSEE code (5)")
-        }
+        // `code` is meant to be a SIREN, SIRET or INSEE code, but what partners write there
+        // varies (département numbers, codes with spaces): it is kept as written, bounded.
+        let p = Partner(id: try r.ident("id"), name: try r.name("name"), role: try r.code("role"), code: try r.optionalString("code", maxLength: 32))
         try r.finish()
         return p
     }
