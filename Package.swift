@@ -45,14 +45,14 @@ let package = Package(
         .executableTarget(
             name: "ctg",
             dependencies: [
-                "CTGCommandSupport", "CTGLedger", "CTGProjections", "EventLog", "StrictJSON",
+                "CTGCommandSupport", "CTGLedger", "CTGDomain", "CTGProjections", "EventLog", "StrictJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "ctg-audit",
             dependencies: [
-                "CTGCommandSupport", "CTGLedger", "CTGProjections", "EventLog",
+                "CTGCommandSupport", "CTGLedger", "CTGDomain", "CTGProjections", "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -3,7 +3,7 @@ import StrictJSON
 
 /// Everything the ledger knows of one convention: its projection, and the state the
 /// rules check new events against.
-public struct ConventionState: Codable, Sendable, Equatable {
+public struct ConventionState: Sendable, Equatable {
     public var id: String
     public var title: String
     public var caf: Partner
@@ -36,6 +36,39 @@ public struct ConventionState: Codable, Sendable, Equatable {
     public var decisionCount: Int
     public var version: UInt64
     public var lastSeq: UInt64
+    /// Where each id sits in the append-only lists, so a convention with thousands of
+    /// actions or meetings is checked without scanning them. Not stored: built on first
+    /// use after decoding, kept up to date as the rules append.
+    var axisIndex = IDIndex()
+    var actionIndex = IDIndex()
+    var committeeIndex = IDIndex()
+    var meetingIndex = IDIndex()
+    var evaluationIndex = IDIndex()
+
+    /// Positions of ids in a list; equal whatever it holds, being derived.
+    struct IDIndex: Sendable, Equatable {
+        private var positions: [Key: Int] = [:]
+
+        static func == (_: IDIndex, _: IDIndex) -> Bool { true }
+
+        mutating func position<T>(of id: String, in list: [T], _ idOf: (T) -> String) -> Int? {
+            if positions.count != list.count {
+                positions = Dictionary(uniqueKeysWithValues: list.enumerated().map { (Key(idOf($1)), $0) })
+            }
+            return positions[Key(id)]
+        }
+
+        /// Records the id appended last to a list of `count` items.
+        mutating func appended(_ id: String, count: Int) {
+            if positions.count == count - 1 { positions[Key(id)] = count - 1 }
+        }
+    }
+
+    mutating func axisPosition(_ id: String) -> Int? { axisIndex.position(of: id, in: axes) { $0.id } }
+    mutating func actionPosition(_ id: String) -> Int? { actionIndex.position(of: id, in: actions) { $0.id } }
+    mutating func committeePosition(_ id: String) -> Int? { committeeIndex.position(of: id, in: committees) { $0.id } }
+    mutating func meetingPosition(_ id: String) -> Int? { meetingIndex.position(of: id, in: meetings) { $0.id } }
+    mutating func evaluationPosition(_ id: String) -> Int? { evaluationIndex.position(of: id, in: evaluations) { $0.id } }
 
     public struct Member: Codable, Sendable, Equatable {
         public var partner: Partner

@@ -1,6 +1,9 @@
 /// The state the rules read and change: kept in LMDB by the projections, or in memory
 /// for an auditor's replay. Reads see every change made earlier, in this batch too.
 public protocol LedgerState {
+    /// The convention's state, handed over for change: the caller puts it back with
+    /// `putConvention` whatever happens (an implementation may drop its own copy so the
+    /// caller's changes happen in place).
     mutating func convention(_ stream: String) throws -> ConventionState?
     mutating func putConvention(_ state: ConventionState) throws
     mutating func decision(_ id: String) throws -> DecisionState?

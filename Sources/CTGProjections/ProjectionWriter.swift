@@ -43,12 +43,10 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     }
 
     public mutating func convention(_ stream: String) throws -> ConventionState? {
-        let key = Key(stream)
-        if let c = conventions[key] { return c }
+        // Handed over, not copied: the rules change the only reference in place, then put it back.
+        if let c = conventions.removeValue(forKey: Key(stream)) { return c }
         guard let bytes = try kv.get(.conventions, Array(stream.utf8)) else { return nil }
-        let c = try codec.decode(ConventionState.self, bytes)
-        conventions[key] = c
-        return c
+        return try codec.decode(ConventionState.self, bytes)
     }
 
     public mutating func putConvention(_ state: ConventionState) throws {
