@@ -89,12 +89,7 @@ extension Ledger {
                     let envelope = try parsed.envelope.get()
                     do {
                         if case .appended(let record) = try appender.append(envelope) {
-                            let position = Rules.Position(seq: record.seq, version: record.version)
-                            if let event = parsed.event {
-                                try projector.apply(envelope, event: try event.get(), at: position)
-                            } else {
-                                try projector.apply(envelope, at: position)
-                            }
+                            try projector.apply(envelope, decoded: parsed.event, at: Rules.Position(seq: record.seq, version: record.version))
                         }
                     } catch let rejection as Rejection {
                         throw LedgerError(rejection, file: label, line: line, eventId: envelope.id)

@@ -93,13 +93,7 @@ extension Ledger {
     static func replay<KV>(_ parsed: ParsedRecord, into projector: inout ProjectionWriter<KV>) throws {
         guard let record = parsed.record else { throw Ledger.damaged(parsed.seq) }
         do {
-            let envelope = try parsed.envelope.get()
-            let position = Rules.Position(seq: record.seq, version: record.version)
-            if let event = parsed.event {
-                try projector.apply(envelope, event: try event.get(), at: position)
-            } else {
-                try projector.apply(envelope, at: position)
-            }
+            try projector.apply(try parsed.envelope.get(), decoded: parsed.event, at: Rules.Position(seq: record.seq, version: record.version))
         } catch let rejection as Rejection {
             throw LedgerError(code: "replay-rejected", message: "stored event at seq \(record.seq) no longer passes the rules: \(rejection)")
         }

@@ -49,8 +49,7 @@ extension Ledger {
                     let envelope = try parsed.envelope.get()
                     guard envelope.businessDate <= asOf else { continue }
                     do {
-                        try projector.apply(envelope, event: try (parsed.event ?? .failure(Rejection("replay", "not decoded"))).get(),
-                                            at: Rules.Position(seq: record.seq, version: record.version))
+                        try projector.apply(envelope, decoded: parsed.event, at: Rules.Position(seq: record.seq, version: record.version))
                     } catch let rejection as Rejection {
                         // A business-date view leaves out later-dated events that this one
                         // may rely on (a correction recorded with an earlier date, say).

@@ -75,11 +75,7 @@ extension Ledger {
                     return false
                 }
                 do {
-                    if let event = parsed.event {
-                        try projector.apply(envelope, event: try event.get(), at: Rules.Position(seq: seq, version: record.version))
-                    } else {
-                        try projector.apply(envelope, at: Rules.Position(seq: seq, version: record.version))
-                    }
+                    try projector.apply(envelope, decoded: parsed.event, at: Rules.Position(seq: seq, version: record.version))
                 } catch {
                     fail(seq, "the event does not pass the rules on replay: \(error)")
                     return false

@@ -34,6 +34,16 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         try apply(envelope, event: DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: envelope.data), at: position)
     }
 
+    /// Checks and applies an event whose payload may have been decoded ahead (on a
+    /// parsing thread); a decoding failure found then is thrown now, in order.
+    public mutating func apply(_ envelope: Envelope, decoded: Result<DomainEvent, Rejection>?, at position: Rules.Position) throws {
+        if let decoded {
+            try apply(envelope, event: try decoded.get(), at: position)
+        } else {
+            try apply(envelope, at: position)
+        }
+    }
+
     /// Checks and applies an event whose payload was decoded already.
     public mutating func apply(_ envelope: Envelope, event: DomainEvent, at position: Rules.Position) throws {
         try Rules.apply(event, envelope: envelope, at: position, to: &self)
