@@ -17,18 +17,6 @@ public struct EventRecord: Sendable {
 
     public static let zeroHash = [UInt8](repeating: 0, count: 32)
 
-    public init(seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8], canonical: [UInt8], ledgerOffset: Int) {
-        self.seq = seq
-        self.version = version
-        self.recordedAt = recordedAt
-        self.prevHash = prevHash
-        self.canonical = canonical
-        self.ledgerOffset = ledgerOffset
-        self.hash = EventRecord.computeHash(
-            canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version,
-            recordedAt: recordedAt, prevHash: prevHash)
-    }
-
     init(seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8], hash: [UInt8], canonical: [UInt8], ledgerOffset: Int) {
         self.seq = seq
         self.version = version

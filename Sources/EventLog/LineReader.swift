@@ -2,13 +2,12 @@
 import Glibc
 #endif
 
-/// Reads NDJSON lines from a file descriptor in fixed-size chunks, so a file of any
+/// Reads NDJSON lines from a file in fixed-size chunks, so a file of any
 /// size is streamed with bounded memory. Lines longer than `maxLineBytes` are refused.
 public final class LineReader {
     public static let defaultMaxLineBytes = 1 << 20
 
     private let fd: Int32
-    private let ownsDescriptor: Bool
     private let maxLineBytes: Int
     private var buffer: [UInt8]
     private var start = 0
@@ -24,13 +23,12 @@ public final class LineReader {
             throw Rejection("cannot-open", "cannot open \(path): \(String(cString: strerror(errno)))")
         }
         self.fd = fd
-        self.ownsDescriptor = true
         self.maxLineBytes = maxLineBytes
         self.buffer = [UInt8](repeating: 0, count: max(maxLineBytes + 1, 1 << 16) + (1 << 16))
     }
 
     deinit {
-        if ownsDescriptor { close(fd) }
+        close(fd)
     }
 
     /// Calls `body` with the next line (without its newline), or returns false at the end.
