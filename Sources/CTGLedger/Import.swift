@@ -82,7 +82,7 @@ extension Ledger {
     private func appendBatchTransaction(label: String?, progress: Progress?, _ feed: ((ParsedLine) throws -> Void) throws -> Void) throws -> BatchSummary {
         try environment.write { txn in
             var appender = try BatchAppender(txn: txn, tables: log, now: LedgerClock.now())
-            var projector = ProjectionWriter(try LMDBTables(txn))
+            var projector = ProjectionWriter(LMDBTables(txn, projectionDatabases))
             try feed { parsed in
                 let line = parsed.line > 0 ? parsed.line : nil
                 do {

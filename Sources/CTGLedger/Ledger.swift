@@ -16,6 +16,7 @@ public final class Ledger {
     public let path: String
     public let environment: Environment
     let log: LogTables
+    let projectionDatabases: ProjectionDatabases
     /// Set when opening found projections of an earlier layout and rebuilt them.
     public private(set) var rebuiltOutdatedProjections = false
 
@@ -52,10 +53,8 @@ public final class Ledger {
                 }
             }
             environment = try Ledger.openEnvironment(path, Environment.Options(mapSize: mapSize))
-            log = try environment.openDatabases { txn in
-                let tables = try LogTables(txn)
-                _ = try LMDBTables(txn)
-                return tables
+            (log, projectionDatabases) = try environment.openDatabases { txn in
+                (try LogTables(txn), try ProjectionDatabases(txn))
             }
             // Projections are derived: ones written by an earlier layout are rebuilt from the events.
             if try !read({ try $0.projections.formatIsCurrent() }) {
@@ -76,10 +75,8 @@ public final class Ledger {
                 throw LedgerError(code: "store-open", message: "cannot open the store at \(path): \(error)")
             }
             do {
-                log = try environment.openDatabases { txn in
-                    let tables = try LogTables(txn)
-                    _ = try LMDBTables(txn)
-                    return tables
+                (log, projectionDatabases) = try environment.openDatabases { txn in
+                    (try LogTables(txn), try ProjectionDatabases(txn))
                 }
             } catch let error as LMDBError where error == .notFound {
                 throw LedgerError(code: "empty-store", message: "the store at \(path) holds no events yet")
@@ -110,7 +107,7 @@ public final class Ledger {
     /// Runs `body` with a snapshot of the log and projections.
     public func read<R>(_ body: (LedgerSnapshot) throws -> R) throws -> R {
         try environment.read { txn in
-            try body(LedgerSnapshot(log: LogReader(txn: txn, tables: log), projections: ProjectionReader(LMDBTables(txn))))
+            try body(LedgerSnapshot(log: LogReader(txn: txn, tables: log), projections: ProjectionReader(LMDBTables(txn, projectionDatabases))))
         }
     }
 }

@@ -62,7 +62,7 @@ extension Ledger {
     /// midway leaves the previous projections in place.
     public func rebuild(progress: Progress? = nil) throws -> UInt64 {
         try environment.write { txn in
-            let tables = try LMDBTables(txn)
+            let tables = LMDBTables(txn, projectionDatabases)
             try tables.emptyAll()
             var projector = ProjectionWriter(tables)
             var count: UInt64 = 0

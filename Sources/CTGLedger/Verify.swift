@@ -105,7 +105,7 @@ extension Ledger {
             try checkIndexes(txn, reader: reader, result: &result, versions: versions, lastHash: previousHash)
             guard result.ok else { return result }
             try projector.flush()
-            try compareProjections(stored: LMDBTables(txn), replayed: memory, result: &result)
+            try compareProjections(stored: LMDBTables(txn, projectionDatabases), replayed: memory, result: &result)
             return result
         }
     }

@@ -30,16 +30,26 @@ public protocol KeyValueTables {
     func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws
 }
 
+/// The handles of the projection databases, opened once per environment.
+public struct ProjectionDatabases: Sendable {
+    let handles: [Table: Database]
+
+    /// Opens (in a write transaction, creates) every projection database.
+    public init(_ txn: Transaction) throws {
+        var dbs: [Table: Database] = [:]
+        for t in Table.allCases { dbs[t] = try txn.openDatabase(t.rawValue, create: !txn.isReadOnly) }
+        handles = dbs
+    }
+}
+
 /// The projection tables inside an LMDB transaction.
 public struct LMDBTables: KeyValueTables {
     public let txn: Transaction
     let databases: [Table: Database]
 
-    public init(_ txn: Transaction) throws {
+    public init(_ txn: Transaction, _ databases: ProjectionDatabases) {
         self.txn = txn
-        var dbs: [Table: Database] = [:]
-        for t in Table.allCases { dbs[t] = try txn.openDatabase(t.rawValue, create: !txn.isReadOnly) }
-        databases = dbs
+        self.databases = databases.handles
     }
 
     public func database(_ t: Table) -> Database { databases[t]! }
