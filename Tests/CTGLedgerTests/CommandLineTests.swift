@@ -289,3 +289,16 @@ struct CSVAnswerTests {
         #expect(rows.contains(["title", "CTG Communauté de communes de Démo 2022-2025"]))
     }
 }
+
+@Suite("Files that cannot be read")
+struct UnreadableFileTests {
+    @Test("a missing file or a directory is refused clearly, and nothing lands")
+    func missingFile() throws {
+        let store = TempStore()
+        let missing = try Tool.run("ctg", ["import", store.directory + "/nope.ndjson"], store: store.path)
+        #expect(missing.status != 0 && missing.stderr.contains("cannot-open"))
+        let directory = try Tool.run("ctg", ["import", store.directory], store: store.path)
+        #expect(directory.status != 0 && directory.stderr.contains("read-failed"))
+        #expect(try Tool.run("ctg", ["export"], store: store.path).stdout.isEmpty)
+    }
+}
