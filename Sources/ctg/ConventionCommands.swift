@@ -41,7 +41,24 @@ struct ConventionCommand: ParsableCommand {
     }
 }
 
-struct ActionsCommand: ParsableCommand {
+/// A query about one convention: the store, the output format and the convention id,
+/// and the report to print.
+protocol ConventionReportCommand: ParsableCommand {
+    var store: StoreOptions { get }
+    var output: OutputOptions { get }
+    var id: String { get }
+    func report(_ ledger: Ledger) throws -> Report
+}
+
+extension ConventionReportCommand {
+    func run() throws {
+        try runReportingErrors("ctg") {
+            output.print(try report(openForQuery(store)))
+        }
+    }
+}
+
+struct ActionsCommand: ConventionReportCommand {
     static let configuration = CommandConfiguration(
         commandName: "actions", abstract: "List a convention's fiches actions in planning order, with their status history.")
 
@@ -51,14 +68,10 @@ struct ActionsCommand: ParsableCommand {
     @Argument(help: "The convention id.")
     var id: String
 
-    func run() throws {
-        try runReportingErrors("ctg") {
-            output.print(Reports.actions(try openForQuery(store).convention(id)))
-        }
-    }
+    func report(_ ledger: Ledger) throws -> Report { Reports.actions(try ledger.convention(id)) }
 }
 
-struct MeetingsCommand: ParsableCommand {
+struct MeetingsCommand: ConventionReportCommand {
     static let configuration = CommandConfiguration(
         commandName: "meetings", abstract: "List a convention's committee meetings in the order they were recorded.")
 
@@ -68,14 +81,10 @@ struct MeetingsCommand: ParsableCommand {
     @Argument(help: "The convention id.")
     var id: String
 
-    func run() throws {
-        try runReportingErrors("ctg") {
-            output.print(Reports.meetings(try openForQuery(store).convention(id)))
-        }
-    }
+    func report(_ ledger: Ledger) throws -> Report { Reports.meetings(try ledger.convention(id)) }
 }
 
-struct DecisionsCommand: ParsableCommand {
+struct DecisionsCommand: ConventionReportCommand {
     static let configuration = CommandConfiguration(
         commandName: "decisions", abstract: "List a convention's funding decisions with decided, paid, recovered and balance.")
 
@@ -85,9 +94,5 @@ struct DecisionsCommand: ParsableCommand {
     @Argument(help: "The convention id.")
     var id: String
 
-    func run() throws {
-        try runReportingErrors("ctg") {
-            output.print(try openForQuery(store).decisionsReport(convention: id))
-        }
-    }
+    func report(_ ledger: Ledger) throws -> Report { try ledger.decisionsReport(convention: id) }
 }
