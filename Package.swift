@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Links jemalloc on Linux (Debian's libjemalloc-dev), where glibc malloc contends.
+let jemalloc: [LinkerSetting] = [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+
 let package = Package(
     name: "ctg-ledger",
     platforms: [.macOS(.v13)],
@@ -38,6 +41,9 @@ let package = Package(
         .target(name: "CTGLedger", dependencies: ["CTGProjections", "CTGDomain", "EventLog", "LMDB", "StrictJSON"]),
 
         // MARK: Executables
+        // The executables allocate with jemalloc: their second thread allocates what the
+        // first frees, and glibc's per-thread arenas then contend on every such free (see
+        // the README's Performance section). Linking it replaces malloc process-wide.
         .target(
             name: "CTGCommandSupport",
             dependencies: ["CTGLedger", "CTGProjections", "EventLog", "LMDB", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -47,19 +53,22 @@ let package = Package(
             dependencies: [
                 "CTGCommandSupport", "CTGLedger", "CTGDomain", "CTGProjections", "EventLog", "StrictJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: jemalloc
         ),
         .executableTarget(
             name: "ctg-audit",
             dependencies: [
                 "CTGCommandSupport", "CTGLedger", "CTGDomain", "CTGProjections", "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: jemalloc
         ),
 
         .executableTarget(
             name: "ctg-bench",
-            dependencies: ["CTGLedger", "EventLog", "StrictJSON"]
+            dependencies: ["CTGLedger", "EventLog", "StrictJSON"],
+            linkerSettings: jemalloc
         ),
 
         .executableTarget(

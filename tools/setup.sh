@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing the ledger needs, when it is missing:
-# LMDB's headers and library (liblmdb-dev) and Python's jsonschema for the schema checks.
+# LMDB's headers and library (liblmdb-dev), jemalloc (libjemalloc-dev, the executables'
+# allocator) and Python's jsonschema for the schema checks.
 set -euo pipefail
 
 need_apt=()
 if ! pkg-config --exists lmdb 2>/dev/null && [ ! -f /usr/include/lmdb.h ]; then
   need_apt+=(liblmdb-dev)
+fi
+if ! pkg-config --exists jemalloc 2>/dev/null; then
+  need_apt+=(libjemalloc-dev)
 fi
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)

@@ -35,6 +35,7 @@ extension Ledger {
         guard Ledger.fileSize(source) != nil || file == "-" || FileManagerShim.isReadable(source) else {
             throw LedgerError(code: "cannot-open", message: "cannot open \(source)", file: display)
         }
+        if let bytes = Ledger.fileSize(source) { reserveMap(forInputBytes: bytes) }
         return try appendBatch(label: display, progress: progress) { apply in
             progress?.start(totalBytes: Ledger.fileSize(source))
             let pipeline = ParsedLine.pipeline(path: source, actor: resolvedActor)
@@ -46,6 +47,18 @@ extension Ledger {
                 }
             }
         }
+    }
+
+    /// Grows the map, before the batch starts, to what a file of `bytes` needs (a stored
+    /// event with its indexes and projections takes about three times its line), so that
+    /// a large import is not aborted and re-run each time the map fills. When the disk
+    /// cannot hold the estimate the map stays as it is: it grows on demand, and only a
+    /// batch that truly does not fit fails.
+    private func reserveMap(forInputBytes bytes: Int) {
+        let step = 64 << 20
+        let needed = environment.usedSize + 3 * bytes + step
+        guard needed > environment.mapSize else { return }
+        try? environment.setMapSize((needed + step - 1) / step * step)
     }
 
     /// Appends one event given as a JSON value (for `ctg record`), through the same checks.

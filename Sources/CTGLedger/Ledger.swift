@@ -33,11 +33,12 @@ public final class Ledger {
         return "./ctg-store"
     }
 
-    /// The initial map size: `$CTG_MAP_SIZE` bytes when set (tests use a tiny one), else 1 GiB.
-    /// The map grows by doubling when full.
+    /// The initial map size: `$CTG_MAP_SIZE` bytes when set (tests use a tiny one), else
+    /// 64 MiB. The map is reserved on disk, so it starts small; it grows when full, and
+    /// an import sizes it for its file before it starts.
     public static var defaultMapSize: Int {
         if let env = getenv("CTG_MAP_SIZE"), let s = String(validatingCString: env), let n = Int(s), n > 0 { return n }
-        return 1 << 30
+        return 64 << 20
     }
 
     /// Opens (read-write: creating, mode 0700/0600) the store at `path`.
@@ -52,7 +53,11 @@ public final class Ledger {
                     throw LedgerError(code: "store-create", message: "cannot create the store directory \(path): \(String(cString: strerror(errno)))")
                 }
             }
-            environment = try Ledger.openEnvironment(path, Environment.Options(mapSize: mapSize))
+            // Write-map mode: a batch's dirty pages live in the shared map, not in malloc'd
+            // copies, so an import of any size runs in bounded memory (see `importFile`).
+            // The map keeps at least the size it had, rather than being shrunk to the data.
+            let existing = Ledger.fileSize(path + "/data.mdb") ?? 0
+            environment = try Ledger.openEnvironment(path, Environment.Options(mapSize: max(mapSize, existing), writeMap: true))
             (log, projectionDatabases) = try environment.openDatabases { txn in
                 (try LogTables(txn), try ProjectionDatabases(txn))
             }

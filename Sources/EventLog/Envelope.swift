@@ -32,6 +32,13 @@ public struct Envelope: Sendable {
     /// Checks `value` as an envelope. `defaultActor` fills a missing `actor` (from
     /// `--actor` or `$CTG_ACTOR`); a `ledger` member, as in an export, is ignored.
     public init(_ value: JSONValue, defaultActor: String?) throws(Rejection) {
+        try self.init(value, defaultActor: defaultActor, stored: nil)
+    }
+
+    /// `stored`: the canonical bytes this value was parsed from, read back from the log,
+    /// which are taken as they are rather than written again (they are what the hash
+    /// chain covers, and a record's hash is checked against them).
+    private init(_ value: JSONValue, defaultActor: String?, stored: (canonical: [UInt8], ledgerOffset: Int)?) throws(Rejection) {
         guard case .object(var object) = value else {
             throw Rejection("wrong-type", "an event must be a JSON object, not \(value.typeName)")
         }
@@ -95,7 +102,7 @@ public struct Envelope: Sendable {
             }
         }
         self.assumed = assumed
-        (self.canonical, self.ledgerOffset) = Envelope.canonicalForm(object)
+        (self.canonical, self.ledgerOffset) = stored ?? Envelope.canonicalForm(object)
         var hasher = SHA256()
         let offset = ledgerOffset
         canonical.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<offset])) }
@@ -111,6 +118,17 @@ public struct Envelope: Sendable {
             throw Rejection(error.code, "\(error.message) (column \(error.offset + 1))")
         }
         try self.init(value, defaultActor: defaultActor)
+    }
+
+    /// Reads an event back from its stored canonical bytes, with the same checks.
+    public init(stored canonical: [UInt8], ledgerOffset: Int) throws(Rejection) {
+        let value: JSONValue
+        do {
+            value = try canonical.withUnsafeBufferPointer { (b) throws(JSONParseError) in try JSONParser.parse(b) }
+        } catch {
+            throw Rejection(error.code, "\(error.message) (column \(error.offset + 1))")
+        }
+        try self.init(value, defaultActor: nil, stored: (canonical, ledgerOffset))
     }
 
     /// The event's id as found in a line that failed to parse, for error messages.

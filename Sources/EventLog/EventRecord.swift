@@ -129,7 +129,7 @@ public struct EventRecord: Sendable {
 
     /// The stored form parsed back into an envelope (for replay and queries).
     public func envelope() throws(Rejection) -> Envelope {
-        try canonical.withUnsafeBufferPointer { (b) throws(Rejection) in try Envelope(line: b, defaultActor: nil) }
+        try Envelope(stored: canonical, ledgerOffset: ledgerOffset)
     }
 }
 

@@ -16,6 +16,8 @@ public final class Environment: @unchecked Sendable {
     public let isReadOnly: Bool
     /// Whether the environment was opened without LMDB's lock file (read-only media).
     public let isLockless: Bool
+    /// Whether dirty pages are written into the map (`MDB_WRITEMAP`).
+    public let isWriteMap: Bool
     /// How many stale reader slots were cleared when the environment was opened.
     public let staleReadersCleared: Int32
 
@@ -30,9 +32,11 @@ public final class Environment: @unchecked Sendable {
         public var noLock: Bool
         /// Skip the fsync at commit. Never the default: commits are durable.
         public var noSync: Bool
-        /// Write dirty pages straight into the memory map (`MDB_WRITEMAP`) instead of
-        /// malloc'd copies: a large batch then needs no memory of its own size. Commits
-        /// stay durable (msync). The data file is sized to the map (sparse).
+        /// Write dirty pages straight into the memory map (`MDB_WRITEMAP`) instead of into
+        /// malloc'd copies written out at commit. Commits stay durable (msync). The data
+        /// file is sized to the map, and the whole map is reserved on disk
+        /// (`posix_fallocate`) whenever it is set: a full disk is then an `ENOSPC` from
+        /// `init` or `setMapSize`, never a `SIGBUS` on a page written later.
         public var writeMap: Bool
         /// File mode of `data.mdb` and `lock.mdb` when they are created.
         public var fileMode: mode_t
@@ -72,12 +76,14 @@ public final class Environment: @unchecked Sendable {
             if options.noSync { flags |= UInt32(MDB_NOSYNC) }
             if options.writeMap && !options.readOnly { flags |= UInt32(MDB_WRITEMAP) }
             try check(mdb_env_open(env, path, flags, options.fileMode))
+            if options.writeMap && !options.readOnly { try Environment.reserveInitialMap(env) }
         } catch {
             mdb_env_close(env)
             throw error
         }
         self.handle = env
         self.isReadOnly = options.readOnly
+        self.isWriteMap = options.writeMap && !options.readOnly
         self.isLockless = options.noLock
         var dead: Int32 = 0
         if !options.noLock { mdb_reader_check(env, &dead) }
@@ -96,10 +102,62 @@ public final class Environment: @unchecked Sendable {
         return info.me_mapsize
     }
 
-    /// Sets the map size; no transaction of this process may be open.
+    /// The bytes the committed data occupies (up to the last used page).
+    public var usedSize: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        var stat = MDB_stat()
+        mdb_env_stat(handle, &stat)
+        return (info.me_last_pgno + 1) * Int(stat.ms_psize)
+    }
+
+    /// Sets the map size; no transaction of this process may be open. With `writeMap`,
+    /// the new size is reserved on disk first; when it cannot be, the map keeps its size
+    /// and `.noSpace` is thrown.
     /// The corresponding C function is `mdb_env_set_mapsize`.
     public func setMapSize(_ size: Int) throws(LMDBError) {
+        let previous = mapSize
         try check(mdb_env_set_mapsize(handle, size))
+        guard isWriteMap else { return }
+        do {
+            try Environment.reserveMap(handle)
+        } catch {
+            // Pages past the reserved part could fault with SIGBUS when written on a full disk.
+            _ = mdb_env_set_mapsize(handle, previous)
+            throw error
+        }
+    }
+
+    /// Reserves the map asked for at open, or — on a disk too small for it — the largest
+    /// halving of it that fits (at least the data already committed): opening a store on
+    /// a nearly full disk still works, and a write that needs more fails with `ENOSPC`.
+    private static func reserveInitialMap(_ env: OpaquePointer) throws(LMDBError) {
+        while true {
+            do {
+                return try reserveMap(env)
+            } catch where error == .noSpace {
+                var info = MDB_envinfo()
+                mdb_env_info(env, &info)
+                var stat = MDB_stat()
+                mdb_env_stat(env, &stat)
+                let used = (info.me_last_pgno + 1) * Int(stat.ms_psize)
+                let smaller = max(info.me_mapsize / 2, used)
+                guard smaller < info.me_mapsize else { throw error }
+                try check(mdb_env_set_mapsize(env, smaller))
+            }
+        }
+    }
+
+    /// Allocates disk blocks for the whole map, so writes into it cannot fail later.
+    private static func reserveMap(_ env: OpaquePointer) throws(LMDBError) {
+        var fd: Int32 = -1
+        try check(mdb_env_get_fd(env, &fd))
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        var rc: Int32
+        repeat { rc = posix_fallocate(fd, 0, off_t(info.me_mapsize)) } while rc == EINTR
+        // File systems without fallocate (EOPNOTSUPP) keep LMDB's sparse file: nothing better exists there.
+        if rc != 0 && rc != EOPNOTSUPP { throw LMDBError(rawValue: rc) }
     }
 
     /// Clears reader slots of dead processes and returns how many were cleared.
@@ -178,7 +236,8 @@ public final class Environment: @unchecked Sendable {
                 txn.abort()
                 let current = mapSize
                 guard current < maxMapSize else { throw error }
-                try setMapSize(min(current * 2, maxMapSize))
+                // Doubling, by at most 1 GiB a step: the map is reserved on disk with writeMap.
+                try setMapSize(min(current + min(current, 1 << 30), maxMapSize))
             } catch {
                 txn.abort()
                 throw error

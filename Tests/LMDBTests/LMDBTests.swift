@@ -47,6 +47,32 @@ struct LMDBTests {
         #expect(try env.read { try $0.count(db) } == 2000)
     }
 
+    /// Disk blocks allocated to a file (`st_blocks` counts 512-byte units).
+    static func allocatedBytes(_ file: String) -> Int {
+        var st = stat()
+        guard stat(file, &st) == 0 else { return 0 }
+        return Int(st.st_blocks) * 512
+    }
+
+    @Test("a write-map store has its whole map reserved on disk, before and after growing, and keeps its data")
+    func writeMapReservesTheMap() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir, options: .init(mapSize: 256 * 1024, writeMap: true))
+        #expect(env.isWriteMap)
+        #expect(Self.allocatedBytes(dir + "/data.mdb") >= 256 * 1024)
+        let db = try env.write { try $0.openDatabase("t", create: true) }
+        try env.write { txn in
+            for i in 0..<3000 {
+                try txn.put(db, key: Array(String(i).utf8), value: [UInt8](repeating: 7, count: 200))
+            }
+        }
+        #expect(env.mapSize > 256 * 1024)
+        #expect(Self.allocatedBytes(dir + "/data.mdb") >= env.mapSize)
+        #expect(env.usedSize <= env.mapSize)
+        #expect(try env.read { try $0.count(db) } == 3000)
+    }
+
     @Test("errors carry LMDB's own text")
     func errorText() {
         #expect(LMDBError.mapFull.description.contains("MDB_MAP_FULL"))
