@@ -3,7 +3,11 @@ import StrictJSON
 
 /// One event as received, checked against the envelope of spec §2, with its stored
 /// form: the canonical (JCS) bytes that are stored, exported and hashed.
-public struct Envelope: Sendable {
+///
+/// A class with only constant fields: it is handed between the parsing and the applying
+/// thread and through several layers, and a reference is retained once where a struct of
+/// a dozen strings and arrays would be retained field by field.
+public final class Envelope: Sendable {
     public let id: String
     public let stream: String
     public let type: String
@@ -22,7 +26,9 @@ public struct Envelope: Sendable {
     public let ledgerOffset: Int
     /// SHA-256 state after the bytes before the `ledger` member: the part of the hash that
     /// does not depend on the event's place in the log, computed by whoever parses it.
-    public let prefixHasher: SHA256
+    /// Events read back from the log do not need it (their hash is recomputed whole).
+    public var prefixHasher: SHA256 { prefix ?? Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset) }
+    private let prefix: SHA256?
 
     public static let envelopeFields: Set<String> = [
         "id", "stream", "type", "schema", "occurredAt", "actor", "sourceDoc", "assumed", "expectedVersion", "data",
@@ -31,7 +37,7 @@ public struct Envelope: Sendable {
 
     /// Checks `value` as an envelope. `defaultActor` fills a missing `actor` (from
     /// `--actor` or `$CTG_ACTOR`); a `ledger` member, as in an export, is ignored.
-    public init(_ value: JSONValue, defaultActor: String?) throws(Rejection) {
+    public convenience init(_ value: JSONValue, defaultActor: String?) throws(Rejection) {
         try self.init(value, defaultActor: defaultActor, stored: nil)
     }
 
@@ -42,7 +48,7 @@ public struct Envelope: Sendable {
         guard case .object(var object) = value else {
             throw Rejection("wrong-type", "an event must be a JSON object, not \(value.typeName)")
         }
-        object["ledger"] = nil
+        if object["ledger"] != nil { object["ledger"] = nil }
         var r = ObjectReader(object, path: "")
         let id = try r.string("id", maxLength: 128)
         guard Envelope.isValidId(id) else {
@@ -59,7 +65,8 @@ public struct Envelope: Sendable {
             throw Rejection("unknown-type", "type \"\(type)\" is not an event type")
         }
         self.type = type
-        let schema = try r.optionalInteger("schema") ?? 1
+        let writtenSchema = try r.optionalInteger("schema")
+        let schema = writtenSchema ?? 1
         guard schema >= 1 else { throw Rejection("invalid-schema", "/schema is \(schema), it must be 1 or more") }
         self.schema = schema
         let occurredAt = try r.string("occurredAt", maxLength: 64)
@@ -90,7 +97,8 @@ public struct Envelope: Sendable {
             throw Rejection("wrong-type", "/data must be an object")
         }
         self.data = data
-        object["schema"] = .integer(schema)
+        // Written only when absent: changing the object copies its members.
+        if writtenSchema == nil { object["schema"] = .integer(schema) }
         let assumed = try r.optionalStringArray("assumed", maxLength: 512)
         try r.finish()
         if let assumed {
@@ -102,15 +110,24 @@ public struct Envelope: Sendable {
             }
         }
         self.assumed = assumed
-        (self.canonical, self.ledgerOffset) = stored ?? Envelope.canonicalForm(object)
+        if let stored {
+            (self.canonical, self.ledgerOffset) = stored
+            self.prefix = nil
+        } else {
+            let (canonical, offset) = Envelope.canonicalForm(object)
+            (self.canonical, self.ledgerOffset) = (canonical, offset)
+            self.prefix = Envelope.hashPrefix(canonical, ledgerOffset: offset)
+        }
+    }
+
+    static func hashPrefix(_ canonical: [UInt8], ledgerOffset: Int) -> SHA256 {
         var hasher = SHA256()
-        let offset = ledgerOffset
-        canonical.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<offset])) }
-        self.prefixHasher = hasher
+        canonical.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<ledgerOffset])) }
+        return hasher
     }
 
     /// Parses and checks one NDJSON line.
-    public init(line: UnsafeBufferPointer<UInt8>, defaultActor: String?) throws(Rejection) {
+    public convenience init(line: UnsafeBufferPointer<UInt8>, defaultActor: String?) throws(Rejection) {
         let value: JSONValue
         do {
             value = try JSONParser.parse(line)
@@ -121,7 +138,7 @@ public struct Envelope: Sendable {
     }
 
     /// Reads an event back from its stored canonical bytes, with the same checks.
-    public init(stored canonical: [UInt8], ledgerOffset: Int) throws(Rejection) {
+    public convenience init(stored canonical: [UInt8], ledgerOffset: Int) throws(Rejection) {
         let value: JSONValue
         do {
             value = try canonical.withUnsafeBufferPointer { (b) throws(JSONParseError) in try JSONParser.parse(b) }

@@ -6,7 +6,10 @@ import StrictJSON
 /// Stored value layout (the key is `seq` as 8 big-endian bytes):
 /// `version` u64 LE · `prevHash` 32 bytes · `hash` 32 bytes · `recordedAt` length u8 and
 /// ASCII bytes · `ledgerOffset` u32 LE · the canonical stored form.
-public struct EventRecord: Sendable {
+///
+/// A class with constant fields, for the same reason as `Envelope`: records travel
+/// between threads and layers, retained once rather than field by field.
+public final class EventRecord: Sendable {
     public let seq: UInt64
     public let version: UInt64
     public let recordedAt: String
@@ -29,7 +32,7 @@ public struct EventRecord: Sendable {
 
     /// A new record whose hash continues `prefixHasher`, the state after the canonical
     /// bytes before the `ledger` member (see `Envelope.prefixHasher`).
-    public init(seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8], canonical: [UInt8], ledgerOffset: Int, prefixHasher: SHA256) {
+    public convenience init(seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8], canonical: [UInt8], ledgerOffset: Int, prefixHasher: SHA256) {
         self.init(
             seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash,
             hash: EventRecord.finishHash(prefixHasher, canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash),
