@@ -125,24 +125,41 @@ struct ParsedRecord: Sendable {
     var envelope: Result<Envelope, Rejection>
     var event: Result<DomainEvent, Rejection>?
 
-    /// The log from seq 1, in a read transaction of the producer's own. Snapshot: the
-    /// first item's `snapshotSeq` says which last seq that transaction saw.
-    static func pipeline(environment: Environment, tables: LogTables, until: @escaping @Sendable (EventRecord) -> Bool = { _ in true }) -> (Pipeline<ParsedRecord>, SnapshotProbe) {
+    /// Stored events per chunk: a chunk covers this many seqs.
+    static var chunkSeqs: UInt64 { 512 }
+
+    /// The log from seq 1, read, hash-checked and parsed by worker threads, each in a read
+    /// transaction of its own over seq ranges of its own. The log only grows and a stored
+    /// event never changes, so every worker sees the same events up to the seq the caller
+    /// stops at. `until` must stay false once false (a seq or recording-time bound).
+    static func pipeline(environment: Environment, tables: LogTables, workers: Int = OrderedWorkers<ParsedRecord>.defaultWorkers,
+                         until: @escaping @Sendable (EventRecord) -> Bool = { _ in true }) -> (OrderedWorkers<ParsedRecord>, SnapshotProbe) {
         let probe = SnapshotProbe()
-        let pipeline = Pipeline<ParsedRecord> { emit in
+        let pipeline = OrderedWorkers<ParsedRecord>(workers: workers) { worker, workers, emit in
             do {
                 try environment.read { txn in
                     let log = LogReader(txn: txn, tables: tables)
-                    probe.set(lastSeq: try log.lastSeq())
-                    try log.forEach { seq, record in
-                        guard let record else {
-                            return emit(ParsedRecord(seq: seq, record: nil, hashMatches: false, envelope: .failure(Rejection("store-damaged", "undecodable record")), event: nil))
+                    if worker == 0 { probe.set(lastSeq: try log.lastSeq()) }
+                    var chunkIndex = UInt64(worker)
+                    while true {
+                        let first = chunkIndex * chunkSeqs + 1
+                        let last = first + chunkSeqs - 1
+                        var items: [ParsedRecord] = []
+                        items.reserveCapacity(Int(chunkSeqs))
+                        // The chunk is the log's last unless a record past its range exists.
+                        var isLast = true
+                        try log.forEach(from: first) { seq, record in
+                            guard seq <= last else { isLast = false; return false }
+                            guard let record else {
+                                items.append(ParsedRecord(seq: seq, record: nil, hashMatches: false, envelope: .failure(Rejection("store-damaged", "undecodable record")), event: nil))
+                                return true
+                            }
+                            guard until(record) else { return false }
+                            items.append(parse(record))
+                            return true
                         }
-                        guard until(record) else { return false }
-                        let envelope: Result<Envelope, Rejection> = Result { () throws(Rejection) in try record.envelope() }
-                        let event = envelope.map { e in Result { () throws(Rejection) in try DomainEvent.decode(type: e.type, schema: e.schema, data: e.data) } }
-                        return emit(ParsedRecord(seq: seq, record: record, hashMatches: record.recomputedHash == record.hash, envelope: envelope,
-                                                 event: try? event.get()))
+                        guard emit(OrderedWorkers.Chunk(items: items, isLast: isLast)), !isLast else { return }
+                        chunkIndex += UInt64(workers)
                     }
                 }
             } catch {
@@ -150,6 +167,12 @@ struct ParsedRecord: Sendable {
             }
         }
         return (pipeline, probe)
+    }
+
+    static func parse(_ record: EventRecord) -> ParsedRecord {
+        let envelope: Result<Envelope, Rejection> = Result { () throws(Rejection) in try record.envelope() }
+        let event = envelope.map { e in Result { () throws(Rejection) in try DomainEvent.decode(type: e.type, schema: e.schema, data: e.data) } }
+        return ParsedRecord(seq: record.seq, record: record, hashMatches: record.recomputedHash == record.hash, envelope: envelope, event: try? event.get())
     }
 }
 
