@@ -121,6 +121,8 @@ struct ParsedRecord: Sendable {
     var seq: UInt64
     /// Nil when the stored bytes cannot be decoded.
     var record: EventRecord?
+    /// Whether the stored hash is the recomputed one; only computed when asked for
+    /// (by verify), else true.
     var hashMatches: Bool
     var envelope: Result<Envelope, Rejection>
     var event: Result<DomainEvent, Rejection>?
@@ -133,7 +135,7 @@ struct ParsedRecord: Sendable {
     /// event never changes, so every worker sees the same events up to the seq the caller
     /// stops at. `until` must stay false once false (a seq or recording-time bound).
     static func pipeline(environment: Environment, tables: LogTables, workers: Int = OrderedWorkers<ParsedRecord>.defaultWorkers,
-                         until: @escaping @Sendable (EventRecord) -> Bool = { _ in true }) -> (OrderedWorkers<ParsedRecord>, SnapshotProbe) {
+                         checkHashes: Bool = false, until: @escaping @Sendable (EventRecord) -> Bool = { _ in true }) -> (OrderedWorkers<ParsedRecord>, SnapshotProbe) {
         let probe = SnapshotProbe()
         let pipeline = OrderedWorkers<ParsedRecord>(workers: workers) { worker, workers, emit in
             do {
@@ -155,7 +157,7 @@ struct ParsedRecord: Sendable {
                                 return true
                             }
                             guard until(record) else { return false }
-                            items.append(parse(record))
+                            items.append(parse(record, checkHash: checkHashes))
                             return true
                         }
                         guard emit(OrderedWorkers.Chunk(items: items, isLast: isLast)), !isLast else { return }
@@ -169,10 +171,10 @@ struct ParsedRecord: Sendable {
         return (pipeline, probe)
     }
 
-    static func parse(_ record: EventRecord) -> ParsedRecord {
+    static func parse(_ record: EventRecord, checkHash: Bool) -> ParsedRecord {
         let envelope: Result<Envelope, Rejection> = Result { () throws(Rejection) in try record.envelope() }
         let event = envelope.map { e in Result { () throws(Rejection) in try DomainEvent.decode(type: e.type, schema: e.schema, data: e.data) } }
-        return ParsedRecord(seq: record.seq, record: record, hashMatches: record.recomputedHash == record.hash, envelope: envelope, event: try? event.get())
+        return ParsedRecord(seq: record.seq, record: record, hashMatches: !checkHash || record.recomputedHash == record.hash, envelope: envelope, event: try? event.get())
     }
 }
 

@@ -91,7 +91,7 @@ extension Ledger {
             // transaction, up to the last seq of this one: the log only grows, so both see
             // the same events.
             let snapshotLast = try reader.lastSeq()
-            let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log) { $0.seq <= snapshotLast }
+            let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log, checkHashes: true) { $0.seq <= snapshotLast }
             defer { pipeline.close() }
             chunks: while let chunk = pipeline.next() {
                 for parsed in chunk {

@@ -124,12 +124,18 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         }
         // A decision's dimensions never change, so its group keys are those of its state now.
         var cells: [Bytes: Totals] = [:]
+        // Cell keys are built in one reused buffer: a new array only when a cell is new.
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(256)
         for (key, base) in totalsBase {
             let d = decisions[key]!
             let delta = Totals(of: d) - base
             for scope in TotalsScope.all(of: d) {
                 for grouping in Grouping.allCases {
-                    cells[Bytes(scope.prefix(grouping) + Array(grouping.key(of: d).utf8)), default: Totals()] += delta
+                    scratch.removeAll(keepingCapacity: true)
+                    scope.appendPrefix(grouping, to: &scratch)
+                    scratch.append(contentsOf: grouping.key(of: d).utf8)
+                    cells[Bytes(scratch), default: Totals()] += delta
                 }
             }
         }

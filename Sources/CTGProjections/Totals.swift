@@ -53,7 +53,16 @@ public struct Totals: Sendable, Equatable {
 public enum Grouping: String, CaseIterable, Sendable {
     case convention, year, domain, scheme, beneficiary, funder
 
-    var tag: UInt8 { UInt8(Grouping.allCases.firstIndex(of: self)! + 1) }
+    var tag: UInt8 {
+        switch self {
+        case .convention: 1
+        case .year: 2
+        case .domain: 3
+        case .scheme: 4
+        case .beneficiary: 5
+        case .funder: 6
+        }
+    }
 
     /// The group key a decision falls in.
     public func key(of d: DecisionState) -> String {
@@ -85,13 +94,18 @@ public struct TotalsScope: Hashable, Sendable {
     }
 
     func prefix(_ grouping: Grouping) -> [UInt8] {
-        var out: [UInt8] = [(convention == nil ? 0 : 1) | (year == nil ? 0 : 2)]
+        var out: [UInt8] = []
+        appendPrefix(grouping, to: &out)
+        return out
+    }
+
+    func appendPrefix(_ grouping: Grouping, to out: inout [UInt8]) {
+        out.append((convention == nil ? 0 : 1) | (year == nil ? 0 : 2))
         if let convention {
             out.append(UInt8(convention.utf8.count))
             out.append(contentsOf: convention.utf8)
         }
         if let year { withUnsafeBytes(of: UInt32(year).bigEndian) { out.append(contentsOf: $0) } }
         out.append(grouping.tag)
-        return out
     }
 }
