@@ -40,11 +40,14 @@ extension Ledger {
             progress?.start(totalBytes: Ledger.fileSize(source))
             let pipeline = ParsedLine.pipeline(path: source, actor: resolvedActor)
             defer { pipeline.close() }
-            while let chunk = pipeline.next() {
-                for parsed in chunk {
+            var linesBefore = 0
+            while let chunk = pipeline.nextChunk() {
+                for var parsed in chunk.items {
+                    parsed.line += linesBefore
                     try apply(parsed)
                     progress?.advance(bytes: parsed.bytes)
                 }
+                linesBefore += chunk.lines
             }
         }
     }

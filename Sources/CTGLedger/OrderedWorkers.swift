@@ -13,6 +13,8 @@ final class OrderedWorkers<Item: Sendable>: @unchecked Sendable {
     struct Chunk: Sendable {
         var items: [Item]
         var isLast: Bool
+        /// The input lines the chunk covers, blank ones included (for line numbers).
+        var lines = 0
     }
 
     private let condition = NSCondition()
@@ -20,7 +22,7 @@ final class OrderedWorkers<Item: Sendable>: @unchecked Sendable {
     /// Workers that have returned, whether or not they made a last chunk (a read failure).
     private var stopped: [Bool]
     private var cancelled = false
-    private var nextChunk = 0
+    private var nextIndex = 0
     private var ended = false
     private let finishedProducing = DispatchSemaphore(value: 0)
     let workers: Int
@@ -61,11 +63,14 @@ final class OrderedWorkers<Item: Sendable>: @unchecked Sendable {
     }
 
     /// The items of the next chunk in order (possibly none), or nil after the last one.
-    func next() -> [Item]? {
+    func next() -> [Item]? { nextChunk()?.items }
+
+    /// The next chunk in order, or nil after the last one.
+    func nextChunk() -> Chunk? {
         condition.lock()
         defer { condition.unlock() }
         if ended { return nil }
-        let w = nextChunk % workers
+        let w = nextIndex % workers
         while queues[w].isEmpty && !stopped[w] { condition.wait() }
         guard !queues[w].isEmpty else {
             // The worker stopped without a last chunk: it failed, and said why elsewhere.
@@ -73,10 +78,10 @@ final class OrderedWorkers<Item: Sendable>: @unchecked Sendable {
             return nil
         }
         let chunk = queues[w].removeFirst()
-        nextChunk += 1
+        nextIndex += 1
         if chunk.isLast { ended = true }
         condition.broadcast()
-        return chunk.items
+        return chunk
     }
 
     /// Stops the workers and waits for them, so no thread outlives its caller.

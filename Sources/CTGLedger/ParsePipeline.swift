@@ -4,73 +4,6 @@ import Foundation
 import LMDB
 import StrictJSON
 
-/// Runs a producer on a second thread and hands what it makes to the caller in order, in
-/// chunks: parsing and checking (the producer) and applying (the caller) run on two
-/// cores. At most `maxChunks` chunks wait at once, so memory is bounded whatever the input.
-final class Pipeline<Item: Sendable>: @unchecked Sendable {
-    // @unchecked: every mutable field is guarded by `condition`.
-    private let condition = NSCondition()
-    private var queue: [[Item]] = []
-    private var done = false
-    private var cancelled = false
-    private let finishedProducing = DispatchSemaphore(value: 0)
-    static var chunkItems: Int { 512 }
-    static var maxChunks: Int { 8 }
-
-    /// Starts `produce`, which calls `emit` for each item in order and stops when `emit`
-    /// returns false (the caller closed the pipeline).
-    init(_ produce: @escaping @Sendable (_ emit: (Item) -> Bool) -> Void) {
-        let thread = Thread { [self] in
-            defer { finishedProducing.signal() }
-            var chunk: [Item] = []
-            chunk.reserveCapacity(Self.chunkItems)
-            produce { item in
-                chunk.append(item)
-                guard chunk.count >= Self.chunkItems else { return true }
-                defer { chunk.removeAll(keepingCapacity: true) }
-                return put(chunk)
-            }
-            if !chunk.isEmpty { _ = put(chunk) }
-            condition.lock()
-            done = true
-            condition.broadcast()
-            condition.unlock()
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-
-    private func put(_ chunk: [Item]) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.count >= Self.maxChunks && !cancelled { condition.wait() }
-        if cancelled { return false }
-        queue.append(chunk)
-        condition.broadcast()
-        return true
-    }
-
-    /// The next chunk in order, or nil at the end.
-    func next() -> [Item]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty && !done { condition.wait() }
-        if queue.isEmpty { return nil }
-        let chunk = queue.removeFirst()
-        condition.broadcast()
-        return chunk
-    }
-
-    /// Stops the producer and waits for it, so no thread outlives its caller.
-    func close() {
-        condition.lock()
-        cancelled = true
-        condition.broadcast()
-        condition.unlock()
-        finishedProducing.wait()
-    }
-}
-
 /// One NDJSON line, parsed and decoded off the writer's thread.
 struct ParsedLine: Sendable {
     var line: Int
@@ -94,25 +27,76 @@ struct ParsedLine: Sendable {
         return ParsedLine(line: number, bytes: line.count + 1, envelope: parsed, event: event, sniffedId: sniffed)
     }
 
-    /// Lines of a file in order; a read failure (a line too long, an I/O error) is the
-    /// result of the line where it happened.
-    static func pipeline(path: String, actor: String?) -> Pipeline<ParsedLine> {
-        Pipeline { emit in
+    /// Input bytes per chunk when a file is split between workers.
+    static var chunkBytes: Int { 256 << 10 }
+    /// Lines per chunk when a stream is read by one worker.
+    static var chunkLines: Int { 512 }
+
+    /// The lines of a file, parsed by worker threads and handed over in file order. A
+    /// regular file is split into byte ranges, one worker per core, each line going to
+    /// the range it starts in; anything else (a pipe) is read by one worker. Line numbers
+    /// in a chunk count from its first line: the caller adds the lines of the chunks
+    /// before. A read failure (a line too long, an I/O error) is the last item.
+    static func pipeline(path: String, actor: String?) -> OrderedWorkers<ParsedLine> {
+        guard let size = Ledger.fileSize(path) else { return sequentialPipeline(path: path, actor: actor) }
+        let chunks = max(1, (size + chunkBytes - 1) / chunkBytes)
+        return OrderedWorkers(workers: min(OrderedWorkers<ParsedLine>.defaultWorkers, chunks)) { worker, workers, emit in
             var reader: LineReader?
+            var items: [ParsedLine] = []
             do {
                 let lines = try LineReader(path: path)
                 reader = lines
-                var going = true
-                while going, try lines.next({ line in
-                    if Ledger.isBlank(line) { return }
-                    going = emit(parse(line, number: lines.lineNumber, actor: actor))
-                }) {}
-            } catch let rejection as Rejection {
-                _ = emit(ParsedLine(line: reader?.lineNumber ?? 0, bytes: 0, envelope: .failure(rejection), event: nil, sniffedId: nil))
+                for index in stride(from: worker, to: chunks, by: workers) {
+                    let isLast = index == chunks - 1
+                    // The last range runs to the end of the file, as a sequential read would.
+                    try lines.restrict(from: index * chunkBytes, until: isLast ? .max : (index + 1) * chunkBytes)
+                    items = []
+                    items.reserveCapacity(chunkBytes / 200)
+                    while try lines.next({ line in
+                        if Ledger.isBlank(line) { return }
+                        items.append(parse(line, number: lines.lineNumber, actor: actor))
+                    }) {}
+                    guard emit(OrderedWorkers.Chunk(items: items, isLast: isLast, lines: lines.lineNumber)) else { return }
+                }
             } catch {
-                _ = emit(ParsedLine(line: reader?.lineNumber ?? 0, bytes: 0, envelope: .failure(Rejection("read-failed", "\(error)")), event: nil, sniffedId: nil))
+                items.append(failure(error, line: reader?.lineNumber ?? 0))
+                _ = emit(OrderedWorkers.Chunk(items: items, isLast: true, lines: reader?.lineNumber ?? 0))
             }
         }
+    }
+
+    /// A stream read from its start by one worker, in chunks of `chunkLines` lines.
+    private static func sequentialPipeline(path: String, actor: String?) -> OrderedWorkers<ParsedLine> {
+        OrderedWorkers(workers: 1) { _, _, emit in
+            var reader: LineReader?
+            var items: [ParsedLine] = []
+            var firstLine = 0  // lines read before this chunk
+            do {
+                let lines = try LineReader(path: path)
+                reader = lines
+                var more = true
+                while more {
+                    items = []
+                    items.reserveCapacity(chunkLines)
+                    while items.count < chunkLines, try lines.next({ line in
+                        if Ledger.isBlank(line) { return }
+                        items.append(parse(line, number: lines.lineNumber - firstLine, actor: actor))
+                    }) {}
+                    more = items.count == chunkLines
+                    guard emit(OrderedWorkers.Chunk(items: items, isLast: !more, lines: lines.lineNumber - firstLine)) else { return }
+                    firstLine = lines.lineNumber
+                }
+            } catch {
+                let line = (reader?.lineNumber ?? 0) - firstLine
+                items.append(failure(error, line: line))
+                _ = emit(OrderedWorkers.Chunk(items: items, isLast: true, lines: line))
+            }
+        }
+    }
+
+    private static func failure(_ error: any Error, line: Int) -> ParsedLine {
+        let rejection = error as? Rejection ?? Rejection("read-failed", "\(error)")
+        return ParsedLine(line: line, bytes: 0, envelope: .failure(rejection), event: nil, sniffedId: nil)
     }
 }
 

@@ -4,6 +4,10 @@ import Glibc
 
 /// Reads NDJSON lines from a file in fixed-size chunks, so a file of any
 /// size is streamed with bounded memory. Lines longer than `maxLineBytes` are refused.
+///
+/// A reader can also take only the lines that start in a byte range of the file, so that
+/// several threads split a file between them: the line that straddles the range's start
+/// belongs to the range before, and the last line is read past the range's end.
 public final class LineReader {
     public static let defaultMaxLineBytes = 1 << 20
 
@@ -13,10 +17,16 @@ public final class LineReader {
     private var start = 0
     private var end = 0
     private var eof = false
-    /// The 1-based number of the line last returned.
+    /// The 1-based number of the line last returned (counted from the range's start).
     public private(set) var lineNumber = 0
+    /// The file offset of `buffer[0]`.
+    private var bufferOffset = 0
+    /// Lines starting at or after this offset are not this reader's.
+    private var limit = Int.max
+    /// Whether the bytes up to the first newline belong to the line before the range.
+    private var skippingPartialLine = false
 
-    /// Opens `path` for reading.
+    /// Opens `path` for reading, from its start to its end.
     public init(path: String, maxLineBytes: Int = LineReader.defaultMaxLineBytes) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -27,6 +37,27 @@ public final class LineReader {
         self.buffer = [UInt8](repeating: 0, count: max(maxLineBytes + 1, 1 << 16) + (1 << 16))
     }
 
+    /// From now on, reads the lines that start at or after `offset` and before `limit`,
+    /// numbering them from 1. The file must be a regular file.
+    public func restrict(from offset: Int, until limit: Int) throws {
+        var before: UInt8 = 0x0A
+        if offset > 0 {
+            guard pread(fd, &before, 1, off_t(offset - 1)) == 1 else {
+                throw Rejection("read-failed", "cannot read byte \(offset - 1): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+            throw Rejection("read-failed", "cannot seek to byte \(offset): \(String(cString: strerror(errno)))")
+        }
+        bufferOffset = offset
+        start = 0
+        end = 0
+        eof = false
+        lineNumber = 0
+        self.limit = limit
+        skippingPartialLine = before != 0x0A
+    }
+
     deinit {
         close(fd)
     }
@@ -34,6 +65,19 @@ public final class LineReader {
     /// Calls `body` with the next line (without its newline), or returns false at the end.
     public func next(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
         while true {
+            if skippingPartialLine {
+                if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+                    start = newline + 1
+                    skippingPartialLine = false
+                } else if eof {
+                    return false
+                } else {
+                    start = end
+                    try fill()
+                }
+                continue
+            }
+            if bufferOffset + start >= limit { return false }
             if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
                 lineNumber += 1
                 let lineStart = start
@@ -56,7 +100,7 @@ public final class LineReader {
     }
 
     private func tooLong() -> Rejection {
-        Rejection("line-too-long", "line \(lineNumber) is longer than \(maxLineBytes) bytes")
+        Rejection("line-too-long", "the line is longer than \(maxLineBytes) bytes")
     }
 
     private func fill() throws {
@@ -65,6 +109,7 @@ public final class LineReader {
             buffer.withUnsafeMutableBufferPointer { b in
                 _ = memmove(b.baseAddress!, b.baseAddress! + start, count)
             }
+            bufferOffset += start
             start = 0
             end = count
         }

@@ -59,6 +59,39 @@ struct LogTests {
         #expect(!(try store.export()).contains("expectedVersion"))
     }
 
+    @Test("a file parsed in several byte ranges lands in file order, and an error far into it names its true line")
+    func largeFileInRanges() throws {
+        var streams = RandomStreams(seed: 5)
+        var lines = streams.generate(conventions: 20, eventsPerConvention: 220)
+        lines.insert("", at: 10)  // blank lines count in line numbers
+        lines.insert("   ", at: 900)
+        let text = lines.joined(separator: "\n") + "\n"
+        #expect(text.utf8.count > 3 * (256 << 10))
+
+        let store = TempStore()
+        let file = try store.write("big.ndjson", text)
+        let summary = try store.ledger.importFile(file, actor: nil)
+        #expect(summary.appended == lines.count - 2)
+        let exported = try store.export().split(separator: "\n").map { line -> String in
+            guard case .object(let o)? = try? JSONParser.parse(Array(line.utf8)) else { return "" }
+            return o["id"]?.stringValue ?? ""
+        }
+        let ids = lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map { line -> String in
+            guard case .object(let o)? = try? JSONParser.parse(Array(line.utf8)) else { return "" }
+            return o["id"]?.stringValue ?? ""
+        }
+        #expect(exported == ids)
+
+        var broken = lines
+        try #require(broken.count > 3000)
+        broken[2999] = #"{"id":"broken""#
+        let other = TempStore()
+        let brokenFile = try other.write("broken.ndjson", broken.joined(separator: "\n") + "\n")
+        let error = expectRejection("invalid-json") { try other.ledger.importFile(brokenFile, actor: nil) }
+        #expect(error?.line == 3000)
+        #expect(try other.export().isEmpty)
+    }
+
     @Test("a tiny map grows during an import and everything lands")
     func mapGrowth() throws {
         let store = TempStore()
