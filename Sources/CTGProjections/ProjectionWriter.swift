@@ -17,6 +17,11 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     /// Per decision touched in this batch: its state when first touched, so the totals
     /// move once per decision at flush by (now − then), not 24 cells per event.
     private var totalsBase: [Key: Totals] = [:]
+    /// Total cells moved by decisions already flushed, written at the final `flush()`
+    /// (or past `pendingTotalsLimit` cells): a cell moves by many decisions, and a batch
+    /// that flushes decisions several times then writes it once.
+    private var pendingTotals: [Bytes: Totals] = [:]
+    public static var pendingTotalsLimit: Int { 262_144 }
     private var checkpoint: UInt64?
     /// Conventions cached beyond this many are written out and dropped, to bound memory.
     /// A convention is large and touched often, so the limit is set to hold every
@@ -103,6 +108,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     public mutating func flush() throws {
         try flushConventions()
         try flushDecisions()
+        try flushTotals()
         if let checkpoint {
             try kv.put(.meta, Array("checkpoint".utf8), LogKey.seq(checkpoint))
             try kv.put(.meta, Array("format".utf8), Array(ProjectionReader<KV>.format.utf8))
@@ -123,7 +129,6 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
             try kv.put(.decisions, Array(key.string.utf8), codec.encode(decisions[key]!))
         }
         // A decision's dimensions never change, so its group keys are those of its state now.
-        var cells: [Bytes: Totals] = [:]
         // Cell keys are built in one reused buffer: a new array only when a cell is new.
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
@@ -135,17 +140,22 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
                     scratch.removeAll(keepingCapacity: true)
                     scope.appendPrefix(grouping, to: &scratch)
                     scratch.append(contentsOf: grouping.key(of: d).utf8)
-                    cells[Bytes(scratch), default: Totals()] += delta
+                    pendingTotals[Bytes(scratch), default: Totals()] += delta
                 }
             }
         }
-        for (cell, delta) in cells {
-            let current = try kv.get(.totals, cell.bytes).map(Totals.init(encoded:)) ?? Totals()
-            try kv.put(.totals, cell.bytes, (current + delta).encoded)
-        }
+        if pendingTotals.count > Self.pendingTotalsLimit { try flushTotals() }
         decisions.removeAll(keepingCapacity: true)
         dirtyDecisions.removeAll(keepingCapacity: true)
         totalsBase.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func flushTotals() throws {
+        for (cell, delta) in pendingTotals {
+            let current = try kv.get(.totals, cell.bytes).map(Totals.init(encoded:)) ?? Totals()
+            try kv.put(.totals, cell.bytes, (current + delta).encoded)
+        }
+        pendingTotals.removeAll(keepingCapacity: true)
     }
 }
 
