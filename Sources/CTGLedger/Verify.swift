@@ -124,33 +124,39 @@ extension Ledger {
         }
     }
 
+    /// Walks each stored table (an LMDB cursor) and the replayed one (sorted) side by
+    /// side, so neither is copied whole.
     private func compareProjections(stored: LMDBTables, replayed: MemoryTables, result: inout VerifyResult) throws {
         for table in Table.allCases {
-            var storedEntries: [([UInt8], [UInt8])] = []
-            try stored.scan(table, prefix: []) { k, v in storedEntries.append((k, v)); return true }
             var replayedEntries: [([UInt8], [UInt8])] = []
             try replayed.scan(table, prefix: []) { k, v in replayedEntries.append((k, v)); return true }
-            var i = 0, j = 0
+            var j = 0
             var differences = 0
+            var problems: [String] = []
             func report(_ message: String) {
                 differences += 1
-                if differences <= 5 { result.problems.append("projection \(table.rawValue): \(message)") }
+                if differences <= 5 { problems.append("projection \(table.rawValue): \(message)") }
             }
-            while i < storedEntries.count || j < replayedEntries.count {
-                let s = i < storedEntries.count ? storedEntries[i] : nil
-                let r = j < replayedEntries.count ? replayedEntries[j] : nil
-                if let s, let r, s.0 == r.0 {
-                    if s.1 != r.1 { report("\(printable(s.0)) differs from a fresh replay\(Self.seqHint(table, s.1, r.1))") }
-                    i += 1
-                    j += 1
-                } else if let s, r == nil || s.0.lexicographicallyPrecedes(r!.0) {
-                    report("\(printable(s.0)) is stored but a fresh replay has no such entry")
-                    i += 1
-                } else {
-                    report("\(printable(r!.0)) is missing (a fresh replay has it)")
+            try stored.scan(table, prefix: []) { key, value in
+                while j < replayedEntries.count, replayedEntries[j].0.lexicographicallyPrecedes(key) {
+                    report("\(printable(replayedEntries[j].0)) is missing (a fresh replay has it)")
                     j += 1
                 }
+                if j < replayedEntries.count, replayedEntries[j].0 == key {
+                    if replayedEntries[j].1 != value {
+                        report("\(printable(key)) differs from a fresh replay\(Self.seqHint(table, value, replayedEntries[j].1))")
+                    }
+                    j += 1
+                } else {
+                    report("\(printable(key)) is stored but a fresh replay has no such entry")
+                }
+                return true
             }
+            while j < replayedEntries.count {
+                report("\(printable(replayedEntries[j].0)) is missing (a fresh replay has it)")
+                j += 1
+            }
+            result.problems += problems
             if differences > 5 { result.problems.append("projection \(table.rawValue): \(differences - 5) more differences") }
         }
         if !result.ok && result.firstBadSeq == nil { result.firstBadSeq = result.events }

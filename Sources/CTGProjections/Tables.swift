@@ -1,4 +1,7 @@
 import LMDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The projection tables, the same in LMDB and in an auditor's in-memory replay, so
 /// that one code path builds both and `verify` can compare them byte for byte.
@@ -80,8 +83,21 @@ public final class MemoryTables: KeyValueTables {
 
     public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
         guard let t = tables[table] else { return }
-        for key in t.keys.filter({ $0.bytes.starts(with: prefix) }).sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
+        var keys = prefix.isEmpty ? Array(t.keys) : t.keys.filter { $0.bytes.starts(with: prefix) }
+        keys.sort(by: MemoryTables.precedes)
+        for key in keys {
             guard try body(key.bytes, t[key]!) else { return }
+        }
+    }
+
+    /// LMDB's default key order: bytes compared as unsigned, a prefix first.
+    static func precedes(_ a: Bytes, _ b: Bytes) -> Bool {
+        a.bytes.withUnsafeBytes { x in
+            b.bytes.withUnsafeBytes { y in
+                let common = min(x.count, y.count)
+                let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+                return order != 0 ? order < 0 : x.count < y.count
+            }
         }
     }
 }

@@ -104,6 +104,21 @@ struct AuditTests {
         #expect(result.problems.contains { $0.contains("proj-totals") })
     }
 
+    @Test("a stored projection entry deleted, and one added, are each reported")
+    func missingAndExtraProjectionEntries() throws {
+        let store = try Self.tampered { txn in
+            let db = try txn.openDatabase(Table.decisions.rawValue)
+            var keys: [[UInt8]] = []
+            try txn.forEach(db) { entry in keys.append(entry.keyBytes); return true }
+            try txn.delete(db, key: keys[keys.count / 2])
+            try txn.put(db, key: Array("zz-forged-decision".utf8), value: [1, 2, 3])
+        }
+        let result = try store.auditor().verify()
+        #expect(!result.ok)
+        #expect(result.problems.contains { $0.contains("proj-decisions") && $0.contains("is missing (a fresh replay has it)") })
+        #expect(result.problems.contains { $0.contains("zz-forged-decision") && $0.contains("is stored but a fresh replay has no such entry") })
+    }
+
     @Test("every ctg-audit read leaves data.mdb byte-identical")
     func auditDoesNotWrite() throws {
         let store = TempStore()
