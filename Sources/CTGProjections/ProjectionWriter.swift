@@ -10,13 +10,10 @@ import StrictJSON
 public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     public let kv: KV
     private let codec = StateCodec()
+    /// Conventions handed back by the rules: every one is written at flush (a convention
+    /// taken out is only put back after an event changed it, or the batch is refused).
     private var conventions: [Key: ConventionState] = [:]
-    private var dirtyConventions: Set<Key> = []
-    private var decisions: [Key: DecisionState] = [:]
-    private var dirtyDecisions: Set<Key> = []
-    /// Per decision touched in this batch: its state when first touched, so the totals
-    /// move once per decision at flush by (now − then), not 24 cells per event.
-    private var totalsBase: [Key: Totals] = [:]
+    private var decisions: [Key: CachedDecision] = [:]
     /// Total cells moved by decisions already flushed, written at the final `flush()`
     /// (or past `pendingTotalsLimit` cells): a cell moves by many decisions, and a batch
     /// that flushes decisions several times then writes it once.
@@ -65,30 +62,24 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     }
 
     public mutating func putConvention(_ state: ConventionState) throws {
-        let key = Key(state.id)
-        conventions[key] = state
-        dirtyConventions.insert(key)
+        conventions[Key(state.id)] = state
     }
 
     public mutating func decision(_ id: String) throws -> DecisionState? {
         let key = Key(id)
-        if let d = decisions[key] { return d }
+        if let cached = decisions[key] { return cached.state }
         guard let bytes = try kv.get(.decisions, Array(id.utf8)) else { return nil }
         let d = try codec.decode(DecisionState.self, bytes)
-        decisions[key] = d
+        decisions[key] = CachedDecision(state: d)
         return d
     }
 
     public mutating func putDecision(_ new: DecisionState, old: DecisionState?) throws {
-        let key = Key(new.id)
-        decisions[key] = new
-        dirtyDecisions.insert(key)
         if old == nil {
             try kv.put(.conventionDecisions, Array(new.stream.utf8) + [0] + Array(new.id.utf8), [])
         }
-        if totalsBase[key] == nil {
-            totalsBase[key] = old.map(Totals.init(of:)) ?? Totals()
-        }
+        // One lookup: the state, and (the first time) what the totals move from.
+        decisions[Key(new.id), default: CachedDecision(state: new)].put(new, old: old)
     }
 
     public mutating func paymentExists(_ id: String) throws -> Bool { try kv.get(.payments, Array(id.utf8)) != nil }
@@ -116,24 +107,24 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     }
 
     private mutating func flushConventions() throws {
-        for key in dirtyConventions {
-            try kv.put(.conventions, Array(key.string.utf8), codec.encode(conventions[key]!))
+        for (key, state) in conventions {
+            try kv.put(.conventions, Array(key.string.utf8), codec.encode(state))
         }
         conventions.removeAll(keepingCapacity: true)
-        dirtyConventions.removeAll(keepingCapacity: true)
     }
 
     /// Writes the decisions and moves the totals by what changed since they were cached.
     private mutating func flushDecisions() throws {
-        for key in dirtyDecisions {
-            try kv.put(.decisions, Array(key.string.utf8), codec.encode(decisions[key]!))
+        for (key, cached) in decisions where cached.base != nil {
+            try kv.put(.decisions, Array(key.string.utf8), codec.encode(cached.state))
         }
         // A decision's dimensions never change, so its group keys are those of its state now.
         // Cell keys are built in one reused buffer: a new array only when a cell is new.
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
-        for (key, base) in totalsBase {
-            let d = decisions[key]!
+        for cached in decisions.values {
+            guard let base = cached.base else { continue }
+            let d = cached.state
             let delta = Totals(of: d) - base
             for scope in TotalsScope.all(of: d) {
                 for grouping in Grouping.allCases {
@@ -146,8 +137,6 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         }
         if pendingTotals.count > Self.pendingTotalsLimit { try flushTotals() }
         decisions.removeAll(keepingCapacity: true)
-        dirtyDecisions.removeAll(keepingCapacity: true)
-        totalsBase.removeAll(keepingCapacity: true)
     }
 
     private mutating func flushTotals() throws {
@@ -156,6 +145,21 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
             try kv.put(.totals, cell.bytes, (current + delta).encoded)
         }
         pendingTotals.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A decision as cached for the batch: its state, and — once changed — the totals of
+/// its state when first changed, so the totals move once per decision at flush by
+/// (now − then), not 24 cells per event. Changed decisions are those with a base.
+struct CachedDecision {
+    var state: DecisionState
+    var base: Totals?
+
+    init(state: DecisionState) { self.state = state }
+
+    mutating func put(_ new: DecisionState, old: DecisionState?) {
+        if base == nil { base = old.map(Totals.init(of:)) ?? Totals() }
+        state = new
     }
 }
 
