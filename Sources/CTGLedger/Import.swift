@@ -59,7 +59,7 @@ extension Ledger {
     /// batch that truly does not fit fails.
     private func reserveMap(forInputBytes bytes: Int) {
         let step = 64 << 20
-        let needed = environment.usedSize + 3 * bytes + step
+        let needed = environment.usedSize + 3 * bytes + (1 << 20)
         guard needed > environment.mapSize else { return }
         try? environment.setMapSize((needed + step - 1) / step * step)
     }

@@ -34,11 +34,11 @@ public final class Ledger {
     }
 
     /// The initial map size: `$CTG_MAP_SIZE` bytes when set (tests use a tiny one), else
-    /// 64 MiB. The map is reserved on disk, so it starts small; it grows when full, and
+    /// 16 MiB. The map is reserved on disk, so it starts small; it grows when full, and
     /// an import sizes it for its file before it starts.
     public static var defaultMapSize: Int {
         if let env = getenv("CTG_MAP_SIZE"), let s = String(validatingCString: env), let n = Int(s), n > 0 { return n }
-        return 64 << 20
+        return 16 << 20
     }
 
     /// Opens (read-write: creating, mode 0700/0600) the store at `path`.

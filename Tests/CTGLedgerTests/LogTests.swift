@@ -92,6 +92,22 @@ struct LogTests {
         #expect(try other.export().isEmpty)
     }
 
+    @Test("the map, reserved on disk, stays at its initial size for a small import and is sized for a large file before it starts")
+    func mapSizedForTheFile() throws {
+        let store = TempStore()
+        let ledger = try Ledger(path: store.path, access: .readWrite, mapSize: 4 << 20)
+        try ledger.importFile(Fixtures.path("lifecycle.ndjson"), actor: nil)
+        #expect(ledger.environment.mapSize == 4 << 20)
+        var streams = RandomStreams(seed: 11)
+        let text = streams.generate(conventions: 30, eventsPerConvention: 400).joined(separator: "\n") + "\n"
+        #expect(3 * text.utf8.count > 4 << 20)
+        let file = try store.write("large.ndjson", text)
+        try ledger.importFile(file, actor: nil)
+        #expect(ledger.environment.mapSize >= 3 * text.utf8.count)
+        var st = stat()
+        #expect(stat(store.path + "/data.mdb", &st) == 0 && Int(st.st_blocks) * 512 >= ledger.environment.mapSize)
+    }
+
     @Test("a tiny map grows during an import and everything lands")
     func mapGrowth() throws {
         let store = TempStore()
