@@ -92,6 +92,37 @@ struct LogTests {
         #expect(try other.export().isEmpty)
     }
 
+    /// A named pipe in `store`'s directory, written with `text` by another thread.
+    static func pipe(in store: TempStore, _ text: String) -> String {
+        let fifo = store.directory + "/events.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        Thread.detachNewThread {
+            guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
+            handle.write(Data(text.utf8))
+            try? handle.close()
+        }
+        return fifo
+    }
+
+    @Test("a pipe (not a regular file) is read in order by one worker, with true line numbers")
+    func importFromPipe() throws {
+        var streams = RandomStreams(seed: 8)
+        var lines = streams.generate(conventions: 6, eventsPerConvention: 260)
+        try #require(lines.count > 1200)
+        lines.insert("", at: 3)
+        let store = TempStore()
+        let summary = try store.ledger.importFile(Self.pipe(in: store, lines.joined(separator: "\n") + "\n"), actor: nil)
+        #expect(summary.appended == lines.count - 1)
+
+        var broken = lines
+        broken[1099] = "{"
+        let other = TempStore()
+        let fifo = Self.pipe(in: other, broken.joined(separator: "\n") + "\n")
+        let error = expectRejection("invalid-json") { try other.ledger.importFile(fifo, actor: nil) }
+        #expect(error?.line == 1100)
+        #expect(try other.export().isEmpty)
+    }
+
     @Test("the map, reserved on disk, stays at its initial size for a small import and is sized for a large file before it starts")
     func mapSizedForTheFile() throws {
         let store = TempStore()
