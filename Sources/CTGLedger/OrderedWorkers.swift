@@ -3,9 +3,10 @@ import Foundation
 /// Several producer threads making numbered chunks, handed to the caller in number order.
 ///
 /// Worker `w` of `n` makes chunks `w`, `w + n`, `w + 2n`, … and the caller takes chunk 0,
-/// 1, 2, …: reading and parsing stored events, which is independent from one event to the
-/// next, runs on every core the caller leaves idle, while the caller applies the events in
-/// log order. Each worker holds at most `maxChunks` chunks ahead, so memory is bounded.
+/// 1, 2, …: reading and parsing events (byte ranges of an import file, seq ranges of the
+/// log), which is independent from one event to the next, runs on every core, while the
+/// caller applies the events in order. Each worker holds at most `maxChunks` chunks
+/// ahead, so memory is bounded whatever the input.
 final class OrderedWorkers<Item: Sendable>: @unchecked Sendable {
     // @unchecked: every mutable field is guarded by `condition`.
 
@@ -28,7 +29,8 @@ final class OrderedWorkers<Item: Sendable>: @unchecked Sendable {
     let workers: Int
     static var maxChunks: Int { 4 }
 
-    /// The number of workers for this machine: the cores, less the caller's, at least one.
+    /// The number of workers for this machine: one per core, at most four (the applying
+    /// thread, which shares the cores, is what limits beyond that).
     static var defaultWorkers: Int { max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)) }
 
     /// Starts `workers` threads running `produce(worker, workers, emit)`; `emit` returns
