@@ -32,12 +32,13 @@ extension Ledger {
         defer { if let spooled { unlink(spooled) } }
         let display = file == "-" ? "<stdin>" : file
         let resolvedActor = actor ?? Ledger.environmentActor
-        guard Ledger.fileSize(source) != nil || file == "-" || FileManagerShim.isReadable(source) else {
+        let size = Ledger.fileSize(source)
+        guard size != nil || file == "-" || FileManagerShim.isReadable(source) else {
             throw LedgerError(code: "cannot-open", message: "cannot open \(source)", file: display)
         }
-        if let bytes = Ledger.fileSize(source) { reserveMap(forInputBytes: bytes) }
+        if let size { reserveMap(forInputBytes: size) }
         return try appendBatch(label: display, progress: progress) { apply in
-            progress?.start(totalBytes: Ledger.fileSize(source))
+            progress?.start(totalBytes: size)
             let pipeline = ParsedLine.pipeline(path: source, actor: resolvedActor)
             defer { pipeline.close() }
             var linesBefore = 0

@@ -48,7 +48,7 @@ public final class Envelope: Sendable {
         guard case .object(var object) = value else {
             throw Rejection("wrong-type", "an event must be a JSON object, not \(value.typeName)")
         }
-        if object["ledger"] != nil { object["ledger"] = nil }
+        object["ledger"] = nil
         var r = ObjectReader(object, path: "")
         let id = try r.string("id", maxLength: 128)
         guard Envelope.isValidId(id) else {
@@ -128,24 +128,22 @@ public final class Envelope: Sendable {
 
     /// Parses and checks one NDJSON line.
     public convenience init(line: UnsafeBufferPointer<UInt8>, defaultActor: String?) throws(Rejection) {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(line)
-        } catch {
-            throw Rejection(error.code, "\(error.message) (column \(error.offset + 1))")
-        }
-        try self.init(value, defaultActor: defaultActor)
+        try self.init(Envelope.parse(line), defaultActor: defaultActor)
     }
 
     /// Reads an event back from its stored canonical bytes, with the same checks.
     public convenience init(stored canonical: [UInt8], ledgerOffset: Int) throws(Rejection) {
-        let value: JSONValue
+        let value = try canonical.withUnsafeBufferPointer { (b) throws(Rejection) in try Envelope.parse(b) }
+        try self.init(value, defaultActor: nil, stored: (canonical, ledgerOffset))
+    }
+
+    /// Strict JSON, a parse error told as a rejection with its column.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Rejection) -> JSONValue {
         do {
-            value = try canonical.withUnsafeBufferPointer { (b) throws(JSONParseError) in try JSONParser.parse(b) }
+            return try JSONParser.parse(bytes)
         } catch {
             throw Rejection(error.code, "\(error.message) (column \(error.offset + 1))")
         }
-        try self.init(value, defaultActor: nil, stored: (canonical, ledgerOffset))
     }
 
     /// The event's id as found in a line that failed to parse, for error messages.

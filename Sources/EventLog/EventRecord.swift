@@ -43,11 +43,7 @@ public final class EventRecord: Sendable {
     public static func computeHash(
         canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8]
     ) -> [UInt8] {
-        var hasher = SHA256()
-        canonical.withUnsafeBytes { b in
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[0..<ledgerOffset]))
-        }
-        return finishHash(hasher, canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash)
+        finishHash(Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset), canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash)
     }
 
     static func finishHash(

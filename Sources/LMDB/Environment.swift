@@ -103,11 +103,13 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// The bytes the committed data occupies (up to the last used page).
-    public var usedSize: Int {
+    public var usedSize: Int { Environment.usedSize(handle) }
+
+    private static func usedSize(_ env: OpaquePointer) -> Int {
         var info = MDB_envinfo()
-        mdb_env_info(handle, &info)
+        mdb_env_info(env, &info)
         var stat = MDB_stat()
-        mdb_env_stat(handle, &stat)
+        mdb_env_stat(env, &stat)
         return (info.me_last_pgno + 1) * Int(stat.ms_psize)
     }
 
@@ -138,10 +140,7 @@ public final class Environment: @unchecked Sendable {
             } catch where error == .noSpace {
                 var info = MDB_envinfo()
                 mdb_env_info(env, &info)
-                var stat = MDB_stat()
-                mdb_env_stat(env, &stat)
-                let used = (info.me_last_pgno + 1) * Int(stat.ms_psize)
-                let smaller = max(info.me_mapsize / 2, used)
+                let smaller = max(info.me_mapsize / 2, usedSize(env))
                 guard smaller < info.me_mapsize else { throw error }
                 try check(mdb_env_set_mapsize(env, smaller))
             }
