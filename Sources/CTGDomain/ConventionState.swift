@@ -179,11 +179,17 @@ public struct ConventionState: Sendable, Equatable {
     }
 
     public func member(_ id: String) -> Member? { members.first { $0.partner.id.sameBytes(id) } }
-    public func isMember(_ id: String) -> Bool { member(id) != nil }
+    public func isMember(_ id: String) -> Bool {
+        // By index, reading only the id: a closure over members copies each member whole.
+        for i in members.indices where members[i].partner.id.sameBytes(id) { return true }
+        return false
+    }
     /// A partner that is or was a member: one a lead, a committee seat or an attendance
     /// may name (a partner who left stays known to the convention).
     public func isKnownPartner(_ id: String) -> Bool {
-        isMember(id) || formerMembers.contains { $0.partner.id.sameBytes(id) }
+        if isMember(id) { return true }
+        for i in formerMembers.indices where formerMembers[i].partner.id.sameBytes(id) { return true }
+        return false
     }
     public func action(_ id: String) -> Action? { actions.first { $0.id.sameBytes(id) } }
     public func axis(_ id: String) -> Axis? { axes.first { $0.id.sameBytes(id) } }

@@ -5,7 +5,7 @@ public protocol LedgerState {
     /// `putConvention` whatever happens (an implementation may drop its own copy so the
     /// caller's changes happen in place).
     mutating func convention(_ stream: String) throws -> ConventionState?
-    mutating func putConvention(_ state: ConventionState) throws
+    mutating func putConvention(_ state: consuming ConventionState) throws
     mutating func decision(_ id: String) throws -> DecisionState?
     /// Stores a decision's new state; `old` is its state before the event (nil when new),
     /// so the funding totals can move by the difference.

@@ -10,17 +10,19 @@ struct ParsedLine: Sendable {
     var bytes: Int
     var envelope: Result<Envelope, Rejection>
     /// The decoded payload; decoded ahead even for events that will turn out to be
-    /// retries, whose decoding error (if any) is then never reported.
+    /// retries, whose decoding error (if any) is then never reported. When set, the
+    /// envelope no longer carries its payload tree (see `Envelope.droppingData`).
     var event: Result<DomainEvent, Rejection>?
     var sniffedId: String?
 
     static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, actor: String?) -> ParsedLine {
-        let parsed: Result<Envelope, Rejection> = Result { () throws(Rejection) in try Envelope(line: line, defaultActor: actor) }
+        var parsed: Result<Envelope, Rejection> = Result { () throws(Rejection) in try Envelope(line: line, defaultActor: actor) }
         var event: Result<DomainEvent, Rejection>?
         var sniffed: String?
         switch parsed {
         case .success(let e):
             event = Result { () throws(Rejection) in try DomainEvent.decode(type: e.type, schema: e.schema, data: e.data) }
+            parsed = .success(e.droppingData())
         case .failure:
             sniffed = Envelope.sniffId(line)
         }
@@ -156,9 +158,15 @@ struct ParsedRecord: Sendable {
     }
 
     static func parse(_ record: EventRecord, checkHash: Bool) -> ParsedRecord {
-        let envelope: Result<Envelope, Rejection> = Result { () throws(Rejection) in try record.envelope() }
-        let event = envelope.map { e in Result { () throws(Rejection) in try DomainEvent.decode(type: e.type, schema: e.schema, data: e.data) } }
-        return ParsedRecord(seq: record.seq, record: record, hashMatches: !checkHash || record.recomputedHash == record.hash, envelope: envelope, event: try? event.get())
+        var envelope: Result<Envelope, Rejection> = Result { () throws(Rejection) in try record.envelope() }
+        var event: DomainEvent?
+        if case .success(let e) = envelope {
+            // A payload that does not decode keeps its tree: the applying thread decodes
+            // it again to report why, in order.
+            event = try? DomainEvent.decode(type: e.type, schema: e.schema, data: e.data)
+            if event != nil { envelope = .success(e.droppingData()) }
+        }
+        return ParsedRecord(seq: record.seq, record: record, hashMatches: !checkHash || record.recomputedHash == record.hash, envelope: envelope, event: event.map { .success($0) })
     }
 }
 

@@ -61,8 +61,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         return try codec.decode(ConventionState.self, bytes)
     }
 
-    public mutating func putConvention(_ state: ConventionState) throws {
-        conventions[Key(state.id)] = state
+    public mutating func putConvention(_ state: consuming ConventionState) throws {
+        let key = Key(state.id)
+        conventions[key] = consume state
     }
 
     public mutating func decision(_ id: String) throws -> DecisionState? {

@@ -70,7 +70,7 @@ public struct BatchAppender {
             seq: seq, version: version, recordedAt: recordedAt, prevHash: lastHash,
             canonical: event.canonical, ledgerOffset: event.ledgerOffset, prefixHasher: event.prefixHasher)
         let seqKey = LogKey.seq(seq)
-        try txn.put(tables.events, key: seqKey, value: record.encoded(), flags: .append)
+        try store(record, key: seqKey)
         try txn.put(tables.ids, key: Array(event.id.utf8), value: seqKey, flags: .noOverwrite)
         try txn.put(tables.streams, key: LogKey.streamVersion(event.stream, version), value: seqKey)
         versions[key] = version
@@ -78,6 +78,13 @@ public struct BatchAppender {
         lastHash = record.hash
         appended += 1
         return .appended(record)
+    }
+
+    /// Writes the record in place in its page: it is the largest value of a batch.
+    private func store(_ record: EventRecord, key: [UInt8]) throws {
+        try key.withUnsafeBytes { key in
+            try txn.put(tables.events, key: key, reserving: record.encodedCount, flags: .append) { record.encode(into: $0) }
+        }
     }
 
     /// Records the chain head and each stream's version (kept in memory during the

@@ -120,6 +120,18 @@ public final class Envelope: Sendable {
         }
     }
 
+    private init(_ e: Envelope, data: JSONObject) {
+        (id, stream, type, schema, occurredAt, businessDate) = (e.id, e.stream, e.type, e.schema, e.occurredAt, e.businessDate)
+        (actor, sourceDoc, assumed, expectedVersion) = (e.actor, e.sourceDoc, e.assumed, e.expectedVersion)
+        (canonical, ledgerOffset, prefix) = (e.canonical, e.ledgerOffset, e.prefix)
+        self.data = data
+    }
+
+    /// This event without its payload tree (`data` empty), for one whose payload was
+    /// decoded already on a parsing thread: the tree, many small allocations, is then
+    /// freed by the thread that built it rather than by the one applying the events.
+    public func droppingData() -> Envelope { Envelope(self, data: JSONObject()) }
+
     static func hashPrefix(_ canonical: [UInt8], ledgerOffset: Int) -> SHA256 {
         var hasher = SHA256()
         canonical.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<ledgerOffset])) }

@@ -50,11 +50,16 @@ public final class EventRecord: Sendable {
         _ prefix: SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8]
     ) -> [UInt8] {
         var hasher = prefix
-        hasher.update(data: ledgerMember(hash: nil, prevHash: prevHash, recordedAt: recordedAt, seq: seq, version: version))
+        // The ledger member is built on the stack: this runs once per appended event.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ledgerMemberCapacity) { buffer in
+            var out = ByteWriter(buffer)
+            out.ledgerMember(hash: nil, prevHash: prevHash, recordedAt: recordedAt, seq: seq, version: version)
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(out.written))
+        }
         canonical.withUnsafeBytes { b in
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[ledgerOffset...]))
         }
-        return Array(hasher.finalize())
+        return hasher.finalize().withUnsafeBytes { [UInt8]($0) }
     }
 
     /// The recomputed hash, to compare with the stored one.
@@ -64,26 +69,17 @@ public final class EventRecord: Sendable {
             recordedAt: recordedAt, prevHash: prevHash)
     }
 
+    /// The most bytes a ledger member takes: two hashes, a recording time of at most
+    /// 255 bytes, two 20-digit numbers and the names.
+    static let ledgerMemberCapacity = 512
+
     /// `"ledger":{…},` in canonical key order, hash first when given.
     static func ledgerMember(hash: [UInt8]?, prevHash: [UInt8], recordedAt: String, seq: UInt64, version: UInt64) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(240)
-        out.append(contentsOf: #""ledger":{"#.utf8)
-        if let hash {
-            out.append(contentsOf: #""hash":""#.utf8)
-            Hex.append(hash, to: &out)
-            out.append(contentsOf: #"","#.utf8)
+        [UInt8](unsafeUninitializedCapacity: ledgerMemberCapacity) { buffer, count in
+            var out = ByteWriter(buffer)
+            out.ledgerMember(hash: hash, prevHash: prevHash, recordedAt: recordedAt, seq: seq, version: version)
+            count = out.count
         }
-        out.append(contentsOf: #""prevHash":""#.utf8)
-        Hex.append(prevHash, to: &out)
-        out.append(contentsOf: #"","recordedAt":""#.utf8)
-        out.append(contentsOf: recordedAt.utf8)
-        out.append(contentsOf: #"","seq":"#.utf8)
-        out.append(contentsOf: String(seq).utf8)
-        out.append(contentsOf: #","version":"#.utf8)
-        out.append(contentsOf: String(version).utf8)
-        out.append(contentsOf: "},".utf8)
-        return out
     }
 
     /// The exported line (canonical JSON with the `ledger` object), without newline.
@@ -95,17 +91,28 @@ public final class EventRecord: Sendable {
         return out
     }
 
-    func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(8 + 64 + 1 + recordedAt.utf8.count + 4 + canonical.count)
-        withUnsafeBytes(of: version.littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: prevHash)
-        out.append(contentsOf: hash)
+    /// The size of the stored value (see the layout above).
+    var encodedCount: Int { 8 + 64 + 1 + recordedAt.utf8.count + 4 + canonical.count }
+
+    /// Writes the stored value into `buffer` of `encodedCount` bytes (in place in the
+    /// database page, so the value is copied once).
+    func encode(into buffer: UnsafeMutableRawBufferPointer) {
+        precondition(buffer.count == encodedCount && hash.count == 32 && prevHash.count == 32)
+        var out = ByteWriter(buffer.bindMemory(to: UInt8.self))
+        withUnsafeBytes(of: version.littleEndian) { out.append($0) }
+        prevHash.withUnsafeBytes { out.append($0) }
+        hash.withUnsafeBytes { out.append($0) }
         out.append(UInt8(recordedAt.utf8.count))
-        out.append(contentsOf: recordedAt.utf8)
-        withUnsafeBytes(of: UInt32(ledgerOffset).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: canonical)
-        return out
+        out.append(recordedAt)
+        withUnsafeBytes(of: UInt32(ledgerOffset).littleEndian) { out.append($0) }
+        canonical.withUnsafeBytes { out.append($0) }
+    }
+
+    func encoded() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: encodedCount) { buffer, count in
+            encode(into: UnsafeMutableRawBufferPointer(buffer))
+            count = buffer.count
+        }
     }
 
     /// Decodes a stored value; nil when its layout is damaged.
@@ -134,12 +141,12 @@ public final class EventRecord: Sendable {
 
 /// Lowercase hexadecimal, as the hash chain writes hashes.
 public enum Hex {
-    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    @inline(__always) static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 
     public static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
         for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
+            out.append(digit(b >> 4))
+            out.append(digit(b & 0xF))
         }
     }
 
@@ -147,5 +154,77 @@ public enum Hex {
         var out: [UInt8] = []
         append(bytes, to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Writes bytes into a buffer the caller sized, without the capacity checks of an
+/// array append: for the few fixed layouts written once per event.
+struct ByteWriter {
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+    var written: UnsafeMutableBufferPointer<UInt8> { UnsafeMutableBufferPointer(rebasing: buffer[0..<count]) }
+
+    mutating func append(_ byte: UInt8) {
+        precondition(count < buffer.count, "ByteWriter overflow")
+        buffer[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        precondition(count + bytes.count <= buffer.count, "ByteWriter overflow")
+        UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[count...])).copyMemory(from: bytes)
+        count += bytes.count
+    }
+
+    mutating func append(_ text: StaticString) {
+        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func appendHex(_ bytes: [UInt8]) {
+        for b in bytes {
+            append(Hex.digit(b >> 4))
+            append(Hex.digit(b & 0xF))
+        }
+    }
+
+    mutating func appendDecimal(_ value: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        withUnsafeMutableBytes(of: &digits) { d in
+            var v = value
+            var i = d.count
+            repeat {
+                i -= 1
+                d[i] = 0x30 + UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            append(UnsafeRawBufferPointer(rebasing: d[i...]))
+        }
+    }
+
+    /// `"ledger":{…},` in canonical key order, hash first when given.
+    mutating func ledgerMember(hash: [UInt8]?, prevHash: [UInt8], recordedAt: String, seq: UInt64, version: UInt64) {
+        append(#""ledger":{"#)
+        if let hash {
+            append(#""hash":""#)
+            appendHex(hash)
+            append(#"","#)
+        }
+        append(#""prevHash":""#)
+        appendHex(prevHash)
+        append(#"","recordedAt":""#)
+        append(recordedAt)
+        append(#"","seq":"#)
+        appendDecimal(seq)
+        append(#","version":"#)
+        appendDecimal(version)
+        append("},")
     }
 }

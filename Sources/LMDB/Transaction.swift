@@ -84,6 +84,20 @@ public final class Transaction {
         try check(mdb_put(handle, db.dbi, &k, &v, flags.rawValue))
     }
 
+    /// Stores under `key` a value of `count` bytes that `body` writes in place, in the
+    /// database's page, so a large value is copied once rather than twice. Not for
+    /// databases with sorted duplicates.
+    /// The corresponding C function is `mdb_put` with `MDB_RESERVE`.
+    public func put(
+        _ db: Database, key: UnsafeRawBufferPointer, reserving count: Int, flags: PutFlags = [],
+        _ body: (UnsafeMutableRawBufferPointer) -> Void
+    ) throws(LMDBError) {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: count, mv_data: nil)
+        try check(mdb_put(handle, db.dbi, &k, &v, flags.rawValue | UInt32(MDB_RESERVE)))
+        body(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
+    }
+
     /// Stores `value` under `key`.
     public func put(_ db: Database, key: [UInt8], value: [UInt8], flags: PutFlags = []) throws {
         try key.withUnsafeBytes { k in
