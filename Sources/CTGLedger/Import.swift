@@ -49,6 +49,7 @@ extension Ledger {
                     progress?.advance(bytes: parsed.bytes)
                 }
                 linesBefore += chunk.lines
+                pipeline.discard(chunk)
             }
         }
     }

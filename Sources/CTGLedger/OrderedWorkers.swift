@@ -24,6 +24,8 @@ final class OrderedWorkers<Item: Sendable>: @unchecked Sendable {
     private var stopped: [Bool]
     private var cancelled = false
     private var nextIndex = 0
+    /// Chunks the caller has finished with, for a worker to free (see `discard`).
+    private var discarded: [Chunk] = []
     private var ended = false
     private let finishedProducing = DispatchSemaphore(value: 0)
     let workers: Int
@@ -56,16 +58,28 @@ final class OrderedWorkers<Item: Sendable>: @unchecked Sendable {
 
     private func put(_ chunk: Chunk, from worker: Int) -> Bool {
         condition.lock()
-        defer { condition.unlock() }
         while queues[worker].count >= Self.maxChunks && !cancelled { condition.wait() }
-        if cancelled { return false }
+        if cancelled {
+            condition.unlock()
+            return false
+        }
         queues[worker].append(chunk)
         condition.broadcast()
+        let done = discarded
+        discarded = []
+        condition.unlock()
+        _ = consume done  // freed here, by a worker, outside the lock
         return true
     }
 
-    /// The items of the next chunk in order (possibly none), or nil after the last one.
-    func next() -> [Item]? { nextChunk()?.items }
+    /// Hands back a chunk the caller is done with, to be freed by the next worker that
+    /// makes one: its items (events with their strings, arrays and payloads) are freed
+    /// off the caller's thread, which is the one that limits the pipeline.
+    func discard(_ chunk: consuming Chunk) {
+        condition.lock()
+        discarded.append(chunk)
+        condition.unlock()
+    }
 
     /// The next chunk in order, or nil after the last one.
     func nextChunk() -> Chunk? {

@@ -71,12 +71,13 @@ extension Ledger {
             // it sees the log this write transaction started from, which it does not change.
             let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log)
             defer { pipeline.close() }
-            while let chunk = pipeline.next() {
-                for parsed in chunk {
+            while let chunk = pipeline.nextChunk() {
+                for parsed in chunk.items {
                     try Ledger.replay(parsed, into: &projector)
                     progress?.advance()
                     count += 1
                 }
+                pipeline.discard(chunk)
             }
             _ = try probe.lastSeq()
             guard count == (try LogReader(txn: txn, tables: log).lastSeq()) else {

@@ -42,8 +42,8 @@ extension Ledger {
             return true
         }
         defer { pipeline.close() }
-        while let chunk = pipeline.next() {
-            for parsed in chunk {
+        while let chunk = pipeline.nextChunk() {
+            for parsed in chunk.items {
                 if let asOf = bound.asOf {
                     guard let record = parsed.record else { throw Ledger.damaged(parsed.seq) }
                     let envelope = try parsed.envelope.get()
@@ -62,6 +62,7 @@ extension Ledger {
                 outcome.replayed += 1
                 outcome.lastSeq = parsed.seq
             }
+            pipeline.discard(chunk)
         }
         _ = try probe.lastSeq()
         try projector.flush()

@@ -93,10 +93,11 @@ extension Ledger {
             let snapshotLast = try reader.lastSeq()
             let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log, checkHashes: true) { $0.seq <= snapshotLast }
             defer { pipeline.close() }
-            chunks: while let chunk = pipeline.next() {
-                for parsed in chunk {
+            chunks: while let chunk = pipeline.nextChunk() {
+                for parsed in chunk.items {
                     guard try check(parsed) else { break chunks }
                 }
+                pipeline.discard(chunk)
             }
             _ = try probe.lastSeq()
             progress?.finish(events: Int(result.events))

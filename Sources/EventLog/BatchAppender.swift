@@ -40,7 +40,11 @@ public struct BatchAppender {
 
     public mutating func append(_ event: Envelope) throws -> Outcome {
         let reader = LogReader(txn: txn, tables: tables)
-        if let existing = try reader.seq(ofId: event.id) {
+        let seq = lastSeq + 1
+        let seqKey = LogKey.seq(seq)
+        // The id is claimed first, in the search that finds a retry: a rejection later
+        // aborts the whole batch, the claim with it.
+        if let existing = try claimId(event.id, seqKey: seqKey) {
             guard let stored = try reader.record(seq: existing) else {
                 throw Rejection("store-damaged", "event id \(event.id) points to seq \(existing), which cannot be read")
             }
@@ -53,31 +57,35 @@ public struct BatchAppender {
             return .skipped(existing)
         }
         let key = Key(event.stream)
-        let current: UInt64
-        if let cached = versions[key] {
-            current = cached
-        } else {
-            current = try reader.streamVersion(event.stream)
-        }
+        // One hash of the stream per event: the version is updated through its index.
+        let cached = versions.index(forKey: key)
+        let current = try cached.map { versions.values[$0] } ?? reader.streamVersion(event.stream)
         if let expected = event.expectedVersion, expected != current {
             throw Rejection(
                 "version-conflict",
                 "expectedVersion \(expected) but stream \(event.stream) is at version \(current)")
         }
-        let seq = lastSeq + 1
         let version = current + 1
         let record = EventRecord(
             seq: seq, version: version, recordedAt: recordedAt, prevHash: lastHash,
             canonical: event.canonical, ledgerOffset: event.ledgerOffset, prefixHasher: event.prefixHasher)
-        let seqKey = LogKey.seq(seq)
         try store(record, key: seqKey)
-        try txn.put(tables.ids, key: Array(event.id.utf8), value: seqKey, flags: .noOverwrite)
         try txn.put(tables.streams, key: LogKey.streamVersion(event.stream, version), value: seqKey)
-        versions[key] = version
+        if let cached { versions.values[cached] = version } else { versions[key] = version }
         lastSeq = seq
         lastHash = record.hash
         appended += 1
         return .appended(record)
+    }
+
+    /// Records `id` at `seqKey` unless it is recorded already: then returns that seq.
+    private func claimId(_ id: String, seqKey: [UInt8]) throws -> UInt64? {
+        var id = id
+        return try id.withUTF8 { key in
+            try seqKey.withUnsafeBytes { value in
+                try txn.insert(tables.ids, key: UnsafeRawBufferPointer(key), value: value) { LogKey.decodeSeq($0) }
+            }
+        }
     }
 
     /// Writes the record in place in its page: it is the largest value of a batch.

@@ -175,7 +175,9 @@ struct ByteWriter {
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         precondition(count + bytes.count <= buffer.count, "ByteWriter overflow")
-        UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[count...])).copyMemory(from: bytes)
+        if let source = bytes.baseAddress {
+            UnsafeMutableRawPointer(buffer.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
+        }
         count += bytes.count
     }
 
@@ -189,10 +191,15 @@ struct ByteWriter {
     }
 
     mutating func appendHex(_ bytes: [UInt8]) {
-        for b in bytes {
-            append(Hex.digit(b >> 4))
-            append(Hex.digit(b & 0xF))
+        precondition(count + 2 * bytes.count <= buffer.count, "ByteWriter overflow")
+        let out = buffer.baseAddress! + count
+        bytes.withUnsafeBufferPointer { b in
+            for i in b.indices {
+                out[2 * i] = Hex.digit(b[i] >> 4)
+                out[2 * i + 1] = Hex.digit(b[i] & 0xF)
+            }
         }
+        count += 2 * bytes.count
     }
 
     mutating func appendDecimal(_ value: UInt64) {

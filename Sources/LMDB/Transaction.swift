@@ -98,6 +98,21 @@ public final class Transaction {
         body(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
     }
 
+    /// Stores `value` under `key` unless the key is there already, in one search: returns
+    /// nil when stored, else `existing` applied to the value found (nothing is changed).
+    /// The corresponding C function is `mdb_put` with `MDB_NOOVERWRITE`.
+    public func insert<R>(
+        _ db: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
+        existing: (UnsafeRawBufferPointer) -> R
+    ) throws(LMDBError) -> R? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let rc = mdb_put(handle, db.dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
+        if rc == MDB_KEYEXIST { return existing(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)) }
+        try check(rc)
+        return nil
+    }
+
     /// Stores `value` under `key`.
     public func put(_ db: Database, key: [UInt8], value: [UInt8], flags: PutFlags = []) throws {
         try key.withUnsafeBytes { k in
