@@ -45,11 +45,13 @@ public final class Envelope: Sendable {
     /// which are taken as they are rather than written again (they are what the hash
     /// chain covers, and a record's hash is checked against them).
     private init(_ value: JSONValue, defaultActor: String?, stored: (canonical: [UInt8], ledgerOffset: Int)?) throws(Rejection) {
-        guard case .object(var object) = value else {
+        guard case .object(let object) = value else {
             throw Rejection("wrong-type", "an event must be a JSON object, not \(value.typeName)")
         }
-        object["ledger"] = nil
         var r = ObjectReader(object, path: "")
+        _ = r.optionalValue("ledger")  // as in an export: ignored, never stored
+        // Members the stored form adds to the event as written.
+        var added: [JSONMember] = []
         let id = try r.string("id", maxLength: 128)
         guard Envelope.isValidId(id) else {
             throw Rejection("invalid-id", "id \"\(id)\" must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -82,14 +84,13 @@ public final class Envelope: Sendable {
                 throw Rejection("invalid-actor", "the actor given on the command line must have 1 to 128 characters")
             }
             self.actor = defaultActor
-            object["actor"] = .string(defaultActor)
+            added.append(JSONMember("actor", .string(defaultActor)))
         } else {
             throw Rejection("missing-actor", "/actor is required: write it in the event or give --actor (or $CTG_ACTOR)")
         }
         self.sourceDoc = try r.optionalString("sourceDoc", maxLength: 256)
         if let expected = try r.optionalInteger("expectedVersion") {
             self.expectedVersion = UInt64(expected)
-            object["expectedVersion"] = nil
         } else {
             self.expectedVersion = nil
         }
@@ -97,12 +98,19 @@ public final class Envelope: Sendable {
             throw Rejection("wrong-type", "/data must be an object")
         }
         self.data = data
-        // Written only when absent: changing the object copies its members.
-        if writtenSchema == nil { object["schema"] = .integer(schema) }
+        if writtenSchema == nil { added.append(JSONMember("schema", .integer(schema))) }
         let assumed = try r.optionalStringArray("assumed", maxLength: 512)
         try r.finish()
+        // The stored form: as written, without `ledger` and `expectedVersion`, with what
+        // was added (the object itself is not changed: that would copy its members).
+        var members: [JSONMember] = []
+        members.reserveCapacity(object.members.count + added.count)
+        for m in object.members where !m.key.sameBytes("ledger") && !m.key.sameBytes("expectedVersion") {
+            members.append(m)
+        }
+        members.append(contentsOf: added)
         if let assumed {
-            let stored = JSONValue.object(object)
+            let stored = JSONValue.object(JSONObject(members))
             for (i, p) in assumed.enumerated() {
                 guard JSONPointer.resolve(p, in: stored) != nil, !p.isEmpty else {
                     throw Rejection("invalid-assumed", "/assumed/\(i) \"\(p)\" does not point to a value of this event")
@@ -114,7 +122,7 @@ public final class Envelope: Sendable {
             (self.canonical, self.ledgerOffset) = stored
             self.prefix = nil
         } else {
-            let (canonical, offset) = Envelope.canonicalForm(object)
+            let (canonical, offset) = Envelope.canonicalForm(members)
             (self.canonical, self.ledgerOffset) = (canonical, offset)
             self.prefix = Envelope.hashPrefix(canonical, ledgerOffset: offset)
         }
@@ -166,21 +174,18 @@ public final class Envelope: Sendable {
         return String(id.prefix(maxIdLength))
     }
 
-    static func canonicalForm(_ object: JSONObject) -> ([UInt8], Int) {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(512)
-        let sorted = JSONWriter.sortedMembers(object.members)
+    static func canonicalForm(_ members: [JSONMember]) -> ([UInt8], Int) {
+        var out = CanonicalBuffer()
+        out.append("{")
         var offset = -1
-        for (i, member) in sorted.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            if offset < 0 && JSONWriter.utf16Precedes("ledger", member.key) { offset = out.count }
-            JSONWriter.writeString(member.key, into: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONWriter.writeCanonical(member.value, into: &out)
+        for (i, m) in JSONWriter.canonicalOrder(members).enumerated() {
+            if i > 0 { out.append(",") }
+            if offset < 0 && JSONWriter.utf16Precedes("ledger", members[m].key) { offset = out.count }
+            JSONWriter.writeMember(members[m], into: &out)
         }
-        out.append(UInt8(ascii: "}"))
+        out.append("}")
         precondition(offset > 1, "occurredAt is required, so a key sorts after ledger")
-        return (out, offset)
+        return (out.bytes, offset)
     }
 
     static func isValidId(_ s: String) -> Bool {

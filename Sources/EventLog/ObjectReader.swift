@@ -8,6 +8,8 @@ public struct ObjectReader {
     public let path: String
     /// Which members were read, by index: a bit each, no allocation per field.
     private var read: UInt64 = 0
+    /// Where the next search for a field starts.
+    private var hint = 0
     /// Objects with more members than this are refused outright (events need 10).
     public static let maxMembers = 64
 
@@ -27,9 +29,21 @@ public struct ObjectReader {
     public func pointer(_ key: String) -> String { "\(path)/\(key)" }
 
     public mutating func optionalValue(_ key: String) -> JSONValue? {
-        for (i, member) in object.members.enumerated() where member.key.sameBytes(key) {
-            if i < 64 { read |= 1 << UInt64(i) }
-            return member.value
+        let members = object.members
+        let n = members.count
+        // Fields are mostly read in the order they are written: the search starts after
+        // the member found last and wraps around.
+        var i = hint < n ? hint : 0
+        var k = key
+        let prefix = k.withUTF8 { JSONMember.prefix(of: $0) }
+        for _ in 0..<n {
+            // The prefixes tell most keys apart (and an absent field costs a compare per member).
+            if members[i].keyPrefix == prefix && members[i].key.sameBytes(key) {
+                if i < 64 { read |= 1 << UInt64(i) }
+                hint = i + 1
+                return members[i].value
+            }
+            i = i + 1 == n ? 0 : i + 1
         }
         return nil
     }

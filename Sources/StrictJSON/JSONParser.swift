@@ -178,7 +178,8 @@ public struct JSONParser {
             }
             let keyStart = index
             let key = try parseString()
-            for member in object.members where member.key.sameBytes(key) {
+            let member = JSONMember(key, .null)
+            for other in object.members where other.keyPrefix == member.keyPrefix && other.key.sameBytes(key) {
                 index = keyStart
                 throw fail("duplicate-key", "key \"\(key)\" appears twice in one object")
             }
@@ -188,8 +189,9 @@ public struct JSONParser {
             }
             index += 1
             skipWhitespace()
-            let value = try parseValue(depth: depth)
-            object.members.append(JSONMember(key, value))
+            var complete = member
+            complete.value = try parseValue(depth: depth)
+            object.members.append(complete)
             skipWhitespace()
             guard index < bytes.count else { throw fail("invalid-json", "unexpected end of line inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -44,12 +44,31 @@ public enum JSONValue: Sendable, Equatable {
 
 /// One member of a JSON object.
 public struct JSONMember: Sendable, Equatable {
-    public var key: String
+    public let key: String
     public var value: JSONValue
+    /// The key's first 8 UTF-8 bytes as one big-endian integer (zero-padded), which
+    /// orders and tells apart almost all keys without reading the string again;
+    /// `unordered` when one of those bytes is 0xF0 or more, where UTF-8 byte order is
+    /// not the UTF-16 order that JCS sorts by.
+    public let keyPrefix: UInt64
+    public static let unordered = UInt64.max
 
     public init(_ key: String, _ value: JSONValue) {
         self.key = key
         self.value = value
+        var k = key
+        keyPrefix = k.withUTF8 { JSONMember.prefix(of: $0) }
+    }
+
+    /// `keyPrefix` of a key's UTF-8 bytes.
+    public static func prefix(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var p: UInt64 = 0
+        for j in 0..<8 {
+            let b: UInt8 = j < bytes.count ? bytes[j] : 0
+            if b >= 0xF0 { return unordered }
+            p = p << 8 | UInt64(b)
+        }
+        return p
     }
 
     public static func == (lhs: JSONMember, rhs: JSONMember) -> Bool {

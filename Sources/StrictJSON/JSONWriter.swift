@@ -4,33 +4,67 @@ public enum JSONWriter {
     /// The RFC 8785 canonical form: keys sorted by UTF-16 code units, no whitespace,
     /// strings escaping only `"`, `\` and control characters.
     public static func canonical(_ value: JSONValue) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(512)
+        var out = CanonicalBuffer()
         writeCanonical(value, into: &out)
-        return out
+        return out.bytes
     }
 
     public static func writeCanonical(_ value: JSONValue, into out: inout [UInt8]) {
+        out.append(contentsOf: canonical(value))
+    }
+
+    public static func writeCanonical(_ value: JSONValue, into out: inout CanonicalBuffer) {
         switch value {
         case .object(let object):
-            out.append(UInt8(ascii: "{"))
-            let sorted = sortedMembers(object.members)
-            for (i, member) in sorted.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(member.key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                writeCanonical(member.value, into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            writeCanonical(object.members, into: &out)
         case .array(let elements):
-            out.append(UInt8(ascii: "["))
+            out.append("[")
             for (i, element) in elements.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if i > 0 { out.append(",") }
                 writeCanonical(element, into: &out)
             }
-            out.append(UInt8(ascii: "]"))
-        default:
-            writeScalar(value, into: &out)
+            out.append("]")
+        case .string(let s):
+            writeString(s, into: &out)
+        case .integer(let i):
+            writeInteger(i, into: &out)
+        case .bool(let b):
+            out.append(b ? "true" : "false")
+        case .null:
+            out.append("null")
+        }
+    }
+
+    /// An object of these members, in JCS key order.
+    public static func writeCanonical(_ members: [JSONMember], into out: inout CanonicalBuffer) {
+        out.append("{")
+        for (i, m) in canonicalOrder(members).enumerated() {
+            if i > 0 { out.append(",") }
+            writeMember(members[m], into: &out)
+        }
+        out.append("}")
+    }
+
+    /// `"key":value`
+    public static func writeMember(_ member: JSONMember, into out: inout CanonicalBuffer) {
+        writeString(member.key, into: &out)
+        out.append(":")
+        writeCanonical(member.value, into: &out)
+    }
+
+    private static func writeInteger(_ value: Int64, into out: inout CanonicalBuffer) {
+        out.reserve(20)
+        if value < 0 { out.put(UInt8(ascii: "-")) }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        withUnsafeMutableBytes(of: &digits) { d in
+            var v = value.magnitude
+            var i = d.count
+            repeat {
+                i -= 1
+                d[i] = 0x30 + UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            out.put(UnsafeBufferPointer(rebasing: d.bindMemory(to: UInt8.self)[i...]))
         }
     }
 
@@ -88,41 +122,96 @@ public enum JSONWriter {
 
     /// Writes a string as JCS does (ECMAScript `JSON.stringify`).
     public static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
+        var buffer = CanonicalBuffer(capacity: s.utf8.count + 2)
+        writeString(s, into: &buffer)
+        out.append(contentsOf: buffer.bytes)
+    }
+
+    /// Writes a string as JCS does (ECMAScript `JSON.stringify`).
+    public static func writeString(_ s: String, into out: inout CanonicalBuffer) {
         var copy = s
         copy.withUTF8 { bytes in
-            // Runs of bytes that need no escape are copied whole.
+            // The most an escaped string takes: six bytes per byte, and the quotes.
+            out.reserve(6 * bytes.count + 2)
+            out.put(UInt8(ascii: "\""))
+            // Runs of bytes that need no escape (most strings are one run) are copied
+            // whole, found eight bytes at a time.
             var runStart = 0
-            for (i, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
-                runStart = i + 1
+            var i = 0
+            while i < bytes.count {
+                if i + 8 <= bytes.count {
+                    let word = UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                    if !mayNeedEscape(word) {
+                        i += 8
+                        continue
+                    }
+                }
+                let byte = bytes[i]
+                if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
+                    i += 1
+                    continue
+                }
+                out.put(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                i += 1
+                runStart = i
+                out.put(0x5C)
                 switch byte {
-                case 0x22: out.append(0x5C); out.append(0x22)
-                case 0x5C: out.append(0x5C); out.append(0x5C)
-                case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
-                case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
-                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                case 0x22: out.put(0x22)
+                case 0x5C: out.put(0x5C)
+                case 0x08: out.put(UInt8(ascii: "b"))
+                case 0x0C: out.put(UInt8(ascii: "f"))
+                case 0x0A: out.put(UInt8(ascii: "n"))
+                case 0x0D: out.put(UInt8(ascii: "r"))
+                case 0x09: out.put(UInt8(ascii: "t"))
                 default:
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
-                    out.append(hexDigits[Int(byte >> 4)])
-                    out.append(hexDigits[Int(byte & 0xF)])
+                    out.put(UInt8(ascii: "u"))
+                    out.put(0x30)
+                    out.put(0x30)
+                    out.put(hexDigits[Int(byte >> 4)])
+                    out.put(hexDigits[Int(byte & 0xF)])
                 }
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            out.put(UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            out.put(UInt8(ascii: "\""))
         }
-        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the 8 bytes of `word` is below 0x20, `"` or `\\` (bit tricks of
+    /// "Bit Twiddling Hacks": a zero byte of `x ^ c·0x01…01` is a byte equal to `c`).
+    @inline(__always) static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let below20 = (word &- 0x20 &* ones) & ~word & highs != 0
+        return below20 || hasZero(word ^ (0x22 &* ones)) || hasZero(word ^ (0x5C &* ones))
     }
 
     /// Members in JCS key order; input already in that order (an export) is not re-sorted.
     public static func sortedMembers(_ members: [JSONMember]) -> [JSONMember] {
-        var inOrder = true
-        for i in members.indices.dropFirst() where !utf16Precedes(members[i - 1].key, members[i].key) {
-            inOrder = false
-            break
+        canonicalOrder(members).map { members[$0] }
+    }
+
+    /// The indices of `members` in JCS key order.
+    public static func canonicalOrder(_ members: [JSONMember]) -> [Int] {
+        // Key prefixes decide almost every comparison; equal prefixes (or a key with a
+        // byte that UTF-8 and UTF-16 order differently) take the full comparison.
+        func precedes(_ a: Int, _ b: Int) -> Bool {
+            let (x, y) = (members[a].keyPrefix, members[b].keyPrefix)
+            if x != y && x != JSONMember.unordered && y != JSONMember.unordered { return x < y }
+            return utf16Precedes(members[a].key, members[b].key)
         }
-        return inOrder ? members : members.sorted { utf16Precedes($0.key, $1.key) }
+        var order = Array(members.indices)
+        // Insertion sort: objects have a handful of members, often nearly in order.
+        for i in order.indices.dropFirst() {
+            let m = order[i]
+            var j = i
+            while j > 0 && precedes(m, order[j - 1]) {
+                order[j] = order[j - 1]
+                j -= 1
+            }
+            order[j] = m
+        }
+        return order
     }
 
     /// JCS orders keys by their UTF-16 code units, which differs from UTF-8 byte order

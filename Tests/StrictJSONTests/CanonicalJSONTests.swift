@@ -25,6 +25,27 @@ struct CanonicalJSONTests {
         #expect(try Self.canonical(#"["\b\f\n\r\t\u0000\u001F\u007f"]"#) == "[\"\\b\\f\\n\\r\\t\\u0000\\u001f\u{7F}\"]")
     }
 
+    @Test("keys sharing their first eight bytes, or with characters above U+FFFF there, are still sorted by UTF-16")
+    func keyOrderBeyondThePrefix() throws {
+        // Equal 8-byte prefixes, a key that is a prefix of another, a NUL after the prefix,
+        // and U+1F600 (UTF-8 F0…, UTF-16 D83D…) against U+FB33 (UTF-8 EF…, UTF-16 FB33).
+        let input = #"{"abcdefghZ":1,"abcdefgh":2,"abcdefghA":3,"abcdefgh\u0000":4,"x\ud83d\ude00":5,"x\ufb33":6,"x":7}"#
+        let expected = "{\"abcdefgh\":2,\"abcdefgh\\u0000\":4,\"abcdefghA\":3,\"abcdefghZ\":1,\"x\":7,\"x😀\":5,\"x\u{FB33}\":6}"
+        #expect(try Self.canonical(input) == expected)
+    }
+
+    @Test("a character to escape is found at every position of a long string")
+    func escapesAtEveryPosition() {
+        let specials: [(String, String)] = [("\"", #"\""#), ("\\", #"\\"#), ("\n", #"\n"#), ("\u{1F}", #"\u001f"#), ("é", "é")]
+        for (special, escaped) in specials {
+            for position in 0..<20 {
+                let (before, after) = (String(repeating: "a", count: position), String(repeating: "b", count: 19 - position))
+                let written = String(decoding: JSONWriter.canonical(.string(before + special + after)), as: UTF8.self)
+                #expect(written == "\"" + before + escaped + after + "\"", "\(escaped) at \(position)")
+            }
+        }
+    }
+
     @Test("integers are written as their digits", arguments: [("0", "0"), ("9007199254740991", "9007199254740991"), ("2024", "2024")])
     func integers(input: String, output: String) throws {
         #expect(try Self.canonical("[\(input)]") == "[\(output)]")
