@@ -41,15 +41,21 @@ extension Ledger {
             progress?.start(totalBytes: size)
             let pipeline = ParsedLine.pipeline(path: source, actor: resolvedActor)
             defer { pipeline.close() }
+            let prefetcher = environment.isWriteMap ? MapPrefetcher(environment, from: environment.usedSize) : nil
+            defer { prefetcher?.stop() }
             var linesBefore = 0
+            var bytesApplied = 0
             while let chunk = pipeline.nextChunk() {
-                for var parsed in chunk.items {
-                    parsed.line += linesBefore
-                    try apply(parsed)
-                    progress?.advance(bytes: parsed.bytes)
+                // By index: each event is lent to `apply`, not copied out of the chunk
+                // (a copy retains every string of its payload).
+                for i in chunk.items.indices {
+                    try apply(chunk.items[i], linesBefore)
+                    progress?.advance(bytes: chunk.items[i].bytes)
+                    bytesApplied += chunk.items[i].bytes
                 }
                 linesBefore += chunk.lines
                 pipeline.discard(chunk)
+                prefetcher?.applied(inputBytes: bytesApplied)
             }
         }
     }
@@ -71,12 +77,16 @@ extension Ledger {
         let parsed: Result<Envelope, Rejection> = Result { () throws(Rejection) in try Envelope(event, defaultActor: actor ?? Ledger.environmentActor) }
         let id = event.objectValue?["id"]?.stringValue
         return try appendBatch(label: nil, progress: nil) { apply in
-            try apply(ParsedLine(line: 0, bytes: 0, envelope: parsed, event: nil, sniffedId: id))
+            try apply(ParsedLine(line: 0, bytes: 0, envelope: parsed, event: nil, sniffedId: id), 0)
         }
     }
 
+    /// What a batch is fed by: it calls its argument with each event in order, and the
+    /// number of input lines before the event's chunk (its line counts from there).
+    private typealias Feed = ((ParsedLine, Int) throws -> Void) throws -> Void
+
     /// One write transaction: the log append and the projections together, or nothing.
-    private func appendBatch(label: String?, progress: Progress?, _ feed: ((ParsedLine) throws -> Void) throws -> Void) throws -> BatchSummary {
+    private func appendBatch(label: String?, progress: Progress?, _ feed: Feed) throws -> BatchSummary {
         do {
             return try appendBatchTransaction(label: label, progress: progress, feed)
         } catch let error as LMDBError {
@@ -97,12 +107,12 @@ extension Ledger {
         return LedgerError(code: "store-write-failed", message: "the store could not be written (\(error))\(hint); nothing of this batch was recorded", file: label)
     }
 
-    private func appendBatchTransaction(label: String?, progress: Progress?, _ feed: ((ParsedLine) throws -> Void) throws -> Void) throws -> BatchSummary {
+    private func appendBatchTransaction(label: String?, progress: Progress?, _ feed: Feed) throws -> BatchSummary {
         try environment.write { txn in
             var appender = try BatchAppender(txn: txn, tables: log, now: LedgerClock.now())
             var projector = ProjectionWriter(LMDBTables(txn, projectionDatabases))
-            try feed { parsed in
-                let line = parsed.line > 0 ? parsed.line : nil
+            try feed { parsed, linesBefore in
+                let line = linesBefore + parsed.line > 0 ? linesBefore + parsed.line : nil
                 do {
                     let envelope = try parsed.envelope.get()
                     do {

@@ -39,10 +39,10 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     /// Checks and applies an event whose payload may have been decoded ahead (on a
     /// parsing thread); a decoding failure found then is thrown now, in order.
     public mutating func apply(_ envelope: Envelope, decoded: Result<DomainEvent, Rejection>?, at position: Rules.Position) throws {
-        if let decoded {
-            try apply(envelope, event: try decoded.get(), at: position)
-        } else {
-            try apply(envelope, at: position)
+        switch decoded {
+        case .success(let event)?: try apply(envelope, event: event, at: position)
+        case .failure(let rejection)?: throw rejection
+        case nil: try apply(envelope, at: position)
         }
     }
 

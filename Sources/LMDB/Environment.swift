@@ -113,6 +113,18 @@ public final class Environment: @unchecked Sendable {
         return (info.me_last_pgno + 1) * Int(stat.ms_psize)
     }
 
+    /// Asks the kernel to bring the data file's pages in `range` (byte offsets) into the
+    /// page cache ahead of use: a page of the reserved file that LMDB has not written
+    /// yet costs zero-filling the first time it is touched, and this lets another
+    /// thread pay that cost. Nothing is written, so it is safe while a transaction
+    /// writes. Returns false when the kernel refuses.
+    /// The corresponding C calls are `mdb_env_get_fd` and `posix_fadvise(WILLNEED)`.
+    public func prefault(_ range: Range<Int>) -> Bool {
+        var fd: Int32 = -1
+        guard mdb_env_get_fd(handle, &fd) == 0, fd >= 0, !range.isEmpty else { return false }
+        return posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_WILLNEED) == 0
+    }
+
     /// Sets the map size; no transaction of this process may be open. With `writeMap`,
     /// the new size is reserved on disk first; when it cannot be, the map keeps its size
     /// and `.noSpace` is thrown.

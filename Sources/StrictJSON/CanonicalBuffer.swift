@@ -42,6 +42,12 @@ public struct CanonicalBuffer: ~Copyable {
         count += bytes.count
     }
 
+    /// Writes one byte with its own room check.
+    @inline(__always) public mutating func append(_ byte: UInt8) {
+        reserve(1)
+        put(byte)
+    }
+
     /// Writes `text` (ASCII) with its own room check.
     public mutating func append(_ text: StaticString) {
         reserve(text.utf8CodeUnitCount)

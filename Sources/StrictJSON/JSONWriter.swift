@@ -18,12 +18,12 @@ public enum JSONWriter {
         case .object(let object):
             writeCanonical(object.members, into: &out)
         case .array(let elements):
-            out.append("[")
+            out.append(UInt8(ascii: "["))
             for (i, element) in elements.enumerated() {
-                if i > 0 { out.append(",") }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeCanonical(element, into: &out)
             }
-            out.append("]")
+            out.append(UInt8(ascii: "]"))
         case .string(let s):
             writeString(s, into: &out)
         case .integer(let i):
@@ -37,18 +37,20 @@ public enum JSONWriter {
 
     /// An object of these members, in JCS key order.
     public static func writeCanonical(_ members: [JSONMember], into out: inout CanonicalBuffer) {
-        out.append("{")
-        for (i, m) in canonicalOrder(members).enumerated() {
-            if i > 0 { out.append(",") }
-            writeMember(members[m], into: &out)
+        out.append(UInt8(ascii: "{"))
+        withCanonicalOrder(members) { order in
+            for (i, m) in order.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeMember(members[m], into: &out)
+            }
         }
-        out.append("}")
+        out.append(UInt8(ascii: "}"))
     }
 
     /// `"key":value`
     public static func writeMember(_ member: JSONMember, into out: inout CanonicalBuffer) {
         writeString(member.key, into: &out)
-        out.append(":")
+        out.append(UInt8(ascii: ":"))
         writeCanonical(member.value, into: &out)
     }
 
@@ -193,6 +195,11 @@ public enum JSONWriter {
 
     /// The indices of `members` in JCS key order.
     public static func canonicalOrder(_ members: [JSONMember]) -> [Int] {
+        withCanonicalOrder(members) { Array($0) }
+    }
+
+    /// Calls `body` with the indices of `members` in JCS key order, kept on the stack.
+    public static func withCanonicalOrder<R>(_ members: [JSONMember], _ body: (UnsafeBufferPointer<Int>) throws -> R) rethrows -> R {
         // Key prefixes decide almost every comparison; equal prefixes (or a key with a
         // byte that UTF-8 and UTF-16 order differently) take the full comparison.
         func precedes(_ a: Int, _ b: Int) -> Bool {
@@ -200,18 +207,18 @@ public enum JSONWriter {
             if x != y && x != JSONMember.unordered && y != JSONMember.unordered { return x < y }
             return utf16Precedes(members[a].key, members[b].key)
         }
-        var order = Array(members.indices)
-        // Insertion sort: objects have a handful of members, often nearly in order.
-        for i in order.indices.dropFirst() {
-            let m = order[i]
-            var j = i
-            while j > 0 && precedes(m, order[j - 1]) {
-                order[j] = order[j - 1]
-                j -= 1
+        return try withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { order in
+            // Insertion sort: objects have a handful of members, often nearly in order.
+            for i in 0..<members.count {
+                var j = i
+                while j > 0 && precedes(i, order[j - 1]) {
+                    order[j] = order[j - 1]
+                    j -= 1
+                }
+                order[j] = i
             }
-            order[j] = m
+            return try body(UnsafeBufferPointer(order))
         }
-        return order
     }
 
     /// JCS orders keys by their UTF-16 code units, which differs from UTF-8 byte order

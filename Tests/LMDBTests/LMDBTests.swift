@@ -73,6 +73,39 @@ struct LMDBTests {
         #expect(try env.read { try $0.count(db) } == 3000)
     }
 
+    @Test("prefaulting the map while a transaction writes changes no data; an insert reports what is there; a reserved value is written in place")
+    func prefaultInsertAndReserve() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir, options: .init(mapSize: 1 << 20, writeMap: true))
+        let db = try env.write { try $0.openDatabase("t", create: true) }
+        try env.write { txn in
+            for i in 0..<500 {
+                #expect(env.prefault(0..<env.mapSize))
+                try txn.put(db, key: Array(String(format: "%04d", i).utf8), value: [UInt8](repeating: UInt8(i % 251), count: 100))
+            }
+            let key: [UInt8] = Array("0007".utf8)
+            let fresh: [UInt8] = Array("new".utf8)
+            let existing = try key.withUnsafeBytes { k in
+                try fresh.withUnsafeBytes { v in try txn.insert(db, key: k, value: v) { [UInt8]($0) } }
+            }
+            #expect(existing == [UInt8](repeating: 7, count: 100), "the value there is kept and reported")
+            let absent = try Array("9999".utf8).withUnsafeBytes { k in
+                try fresh.withUnsafeBytes { v in try txn.insert(db, key: k, value: v) { [UInt8]($0) } }
+            }
+            #expect(absent == nil)
+            try Array("9998".utf8).withUnsafeBytes { k in
+                try txn.put(db, key: k, reserving: 3) { $0.copyBytes(from: [1, 2, 3]) }
+            }
+        }
+        #expect(env.prefault(0..<env.mapSize))
+        let (count, values) = try env.read { txn in
+            (try txn.count(db), try ["0250", "0007", "9999", "9998"].map { try txn.get(db, key: Array($0.utf8)) })
+        }
+        #expect(count == 502)
+        #expect(values == [[UInt8](repeating: 250, count: 100), [UInt8](repeating: 7, count: 100), Array("new".utf8), [1, 2, 3]])
+    }
+
     @Test("errors carry LMDB's own text")
     func errorText() {
         #expect(LMDBError.mapFull.description.contains("MDB_MAP_FULL"))
