@@ -261,11 +261,21 @@ public struct FundingSlot: Hashable, Sendable {
     /// Length-prefixed, so no text can make two slots collide.
     public var keyBytes: [UInt8] {
         var out: [UInt8] = []
-        for part in [stream, funder, beneficiaryKey, facility.map { "+" + $0 } ?? "-", scheme.rawValue, String(year)] {
-            let bytes = Array(part.utf8)
-            withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { out.append(contentsOf: $0) }
+        out.reserveCapacity(stream.utf8.count + funder.utf8.count + beneficiaryKey.utf8.count + (facility?.utf8.count ?? 0) + 64)
+        // Each part: its length (u32, big-endian), then its bytes; written in place
+        // rather than through a temporary array per part.
+        func part(_ bytes: String.UTF8View, marker: UInt8? = nil) {
+            let count = bytes.count + (marker == nil ? 0 : 1)
+            withUnsafeBytes(of: UInt32(count).bigEndian) { out.append(contentsOf: $0) }
+            if let marker { out.append(marker) }
             out.append(contentsOf: bytes)
         }
+        part(stream.utf8)
+        part(funder.utf8)
+        part(beneficiaryKey.utf8)
+        if let facility { part(facility.utf8, marker: UInt8(ascii: "+")) } else { part("-".utf8) }
+        part(scheme.rawValue.utf8)
+        part(String(year).utf8)
         return out
     }
 
