@@ -123,6 +123,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         // Cell keys are built in one reused buffer: a new array only when a cell is new.
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
+        // A decision adds about five cells of its own (the others it shares): room made
+        // once, rather than the table rehashed at every doubling.
+        pendingTotals.reserveCapacity(pendingTotals.count + 6 * decisions.count)
         for cached in decisions.values {
             guard let base = cached.base else { continue }
             let d = cached.state
