@@ -220,22 +220,57 @@ public struct ConventionState: Sendable, Equatable {
 }
 
 /// One funding decision's life: what is decided now, what was paid and recovered.
-public struct DecisionState: Codable, Sendable, Equatable {
-    public var id: String
-    public var stream: String
-    public var funder: String
-    public var beneficiary: Beneficiary
-    public var facility: String?
-    public var domain: DomainCode
-    public var scheme: Scheme
-    public var year: Int
+public struct DecisionState: Sendable, Equatable {
+    /// What a decision is, fixed when it is taken: shared by every copy of its state,
+    /// so that the copies the rules and the cache make retain one object rather than
+    /// each of its strings.
+    private final class Identity: Sendable {
+        let id: String
+        let stream: String
+        let funder: String
+        let beneficiary: Beneficiary
+        let facility: String?
+        let domain: DomainCode
+        let scheme: Scheme
+        let year: Int
+        let decidedOn: CalendarDate
+        let seq: UInt64
+
+        init(id: String, stream: String, funder: String, beneficiary: Beneficiary, facility: String?, domain: DomainCode, scheme: Scheme, year: Int, decidedOn: CalendarDate, seq: UInt64) {
+            (self.id, self.stream, self.funder, self.beneficiary, self.facility) = (id, stream, funder, beneficiary, facility)
+            (self.domain, self.scheme, self.year, self.decidedOn, self.seq) = (domain, scheme, year, decidedOn, seq)
+        }
+    }
+
+    private let identity: Identity
+    public var id: String { identity.id }
+    public var stream: String { identity.stream }
+    public var funder: String { identity.funder }
+    public var beneficiary: Beneficiary { identity.beneficiary }
+    public var facility: String? { identity.facility }
+    public var domain: DomainCode { identity.domain }
+    public var scheme: Scheme { identity.scheme }
+    public var year: Int { identity.year }
+    public var decidedOn: CalendarDate { identity.decidedOn }
+    /// The seq of the decision's FundingDecided event.
+    public var seq: UInt64 { identity.seq }
     public var basis: Basis
     public var amount: Money
     public var cancelled: Bool
     public var paid: Money
     public var recovered: Money
-    public var decidedOn: CalendarDate
-    public var seq: UInt64
+
+    public init(id: String, stream: String, funder: String, beneficiary: Beneficiary, facility: String?, domain: DomainCode, scheme: Scheme,
+                year: Int, basis: Basis, amount: Money, cancelled: Bool, paid: Money, recovered: Money, decidedOn: CalendarDate, seq: UInt64) {
+        identity = Identity(id: id, stream: stream, funder: funder, beneficiary: beneficiary, facility: facility, domain: domain, scheme: scheme, year: year, decidedOn: decidedOn, seq: seq)
+        (self.basis, self.amount, self.cancelled, self.paid, self.recovered) = (basis, amount, cancelled, paid, recovered)
+    }
+
+    public static func == (a: DecisionState, b: DecisionState) -> Bool {
+        a.id.sameBytes(b.id) && a.stream.sameBytes(b.stream) && a.funder.sameBytes(b.funder) && a.beneficiary == b.beneficiary
+            && a.facility == b.facility && a.domain == b.domain && a.scheme == b.scheme && a.year == b.year && a.decidedOn == b.decidedOn
+            && a.seq == b.seq && a.basis == b.basis && a.amount == b.amount && a.cancelled == b.cancelled && a.paid == b.paid && a.recovered == b.recovered
+    }
 
     /// The amount counted as decided: 0 once cancelled.
     public var decided: Money { cancelled ? .zero : amount }
