@@ -64,7 +64,7 @@ final class MapPrefetcher: @unchecked Sendable {
             }
             let end = min(target, position + Self.step)
             condition.unlock()
-            guard environment.prefault(position..<end) else { return }
+            guard environment.readAhead(position..<end) else { return }
             position = end
         }
     }

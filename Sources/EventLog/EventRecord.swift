@@ -203,17 +203,7 @@ struct ByteWriter {
     }
 
     mutating func appendDecimal(_ value: UInt64) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-        withUnsafeMutableBytes(of: &digits) { d in
-            var v = value
-            var i = d.count
-            repeat {
-                i -= 1
-                d[i] = 0x30 + UInt8(v % 10)
-                v /= 10
-            } while v > 0
-            append(UnsafeRawBufferPointer(rebasing: d[i...]))
-        }
+        DecimalDigits.with(value) { append(UnsafeRawBufferPointer($0)) }
     }
 
     /// `"ledger":{…},` in canonical key order, hash first when given.

@@ -119,7 +119,7 @@ public final class Environment: @unchecked Sendable {
     /// thread pay that cost. Nothing is written, so it is safe while a transaction
     /// writes. Returns false when the kernel refuses.
     /// The corresponding C calls are `mdb_env_get_fd` and `posix_fadvise(WILLNEED)`.
-    public func prefault(_ range: Range<Int>) -> Bool {
+    public func readAhead(_ range: Range<Int>) -> Bool {
         var fd: Int32 = -1
         guard mdb_env_get_fd(handle, &fd) == 0, fd >= 0, !range.isEmpty else { return false }
         return posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_WILLNEED) == 0

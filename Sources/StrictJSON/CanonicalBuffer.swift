@@ -60,3 +60,21 @@ public struct CanonicalBuffer: ~Copyable {
         put(bytes)
     }
 }
+
+/// The decimal digits of an unsigned integer, written on the stack: for the integers
+/// written once per event (seq, version, schema), without a `String` in between.
+public enum DecimalDigits {
+    public static func with<R>(_ value: UInt64, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        return withUnsafeMutableBytes(of: &digits) { d in
+            var v = value
+            var i = d.count
+            repeat {
+                i -= 1
+                d[i] = 0x30 + UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            return body(UnsafeBufferPointer(rebasing: d.bindMemory(to: UInt8.self)[i...]))
+        }
+    }
+}

@@ -180,7 +180,7 @@ public struct JSONParser {
             }
             let keyStart = index
             let key = try parseString()
-            let member = JSONMember(key, .null)
+            var member = JSONMember(key, .null)  // the value is parsed below
             for other in object.members where other.keyPrefix == member.keyPrefix && other.key.sameBytes(key) {
                 index = keyStart
                 throw fail("duplicate-key", "key \"\(key)\" appears twice in one object")
@@ -191,9 +191,8 @@ public struct JSONParser {
             }
             index += 1
             skipWhitespace()
-            var complete = member
-            complete.value = try parseValue(depth: depth)
-            object.members.append(complete)
+            member.value = try parseValue(depth: depth)
+            object.members.append(member)
             skipWhitespace()
             guard index < bytes.count else { throw fail("invalid-json", "unexpected end of line inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

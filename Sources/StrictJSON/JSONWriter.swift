@@ -55,19 +55,8 @@ public enum JSONWriter {
     }
 
     private static func writeInteger(_ value: Int64, into out: inout CanonicalBuffer) {
-        out.reserve(20)
-        if value < 0 { out.put(UInt8(ascii: "-")) }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-        withUnsafeMutableBytes(of: &digits) { d in
-            var v = value.magnitude
-            var i = d.count
-            repeat {
-                i -= 1
-                d[i] = 0x30 + UInt8(v % 10)
-                v /= 10
-            } while v > 0
-            out.put(UnsafeBufferPointer(rebasing: d.bindMemory(to: UInt8.self)[i...]))
-        }
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        DecimalDigits.with(value.magnitude) { out.append($0) }
     }
 
     /// Member order kept; `indent` > 0 writes one member or element per line.

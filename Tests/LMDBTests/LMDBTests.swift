@@ -73,15 +73,15 @@ struct LMDBTests {
         #expect(try env.read { try $0.count(db) } == 3000)
     }
 
-    @Test("prefaulting the map while a transaction writes changes no data; an insert reports what is there; a reserved value is written in place")
-    func prefaultInsertAndReserve() throws {
+    @Test("reading the map ahead while a transaction writes changes no data; an insert reports what is there; a reserved value is written in place")
+    func readAheadInsertAndReserve() throws {
         let dir = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let env = try Environment(path: dir, options: .init(mapSize: 1 << 20, writeMap: true))
         let db = try env.write { try $0.openDatabase("t", create: true) }
         try env.write { txn in
             for i in 0..<500 {
-                #expect(env.prefault(0..<env.mapSize))
+                #expect(env.readAhead(0..<env.mapSize))
                 try txn.put(db, key: Array(String(format: "%04d", i).utf8), value: [UInt8](repeating: UInt8(i % 251), count: 100))
             }
             let key: [UInt8] = Array("0007".utf8)
@@ -98,7 +98,7 @@ struct LMDBTests {
                 try txn.put(db, key: k, reserving: 3) { $0.copyBytes(from: [1, 2, 3]) }
             }
         }
-        #expect(env.prefault(0..<env.mapSize))
+        #expect(env.readAhead(0..<env.mapSize))
         let (count, values) = try env.read { txn in
             (try txn.count(db), try ["0250", "0007", "9999", "9998"].map { try txn.get(db, key: Array($0.utf8)) })
         }
