@@ -131,9 +131,13 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
             let d = cached.state
             let delta = Totals(of: d) - base
             for scope in TotalsScope.all(of: d) {
+                // The scope's bytes once, then each grouping's tag and key after them.
+                scratch.removeAll(keepingCapacity: true)
+                scope.appendScope(to: &scratch)
+                let scopeEnd = scratch.count
                 for grouping in Grouping.allCases {
-                    scratch.removeAll(keepingCapacity: true)
-                    scope.appendPrefix(grouping, to: &scratch)
+                    scratch.removeSubrange(scopeEnd...)
+                    scratch.append(grouping.tag)
                     scratch.append(contentsOf: grouping.key(of: d).utf8)
                     pendingTotals[Bytes(scratch), default: Totals()] += delta
                 }

@@ -100,12 +100,17 @@ public struct TotalsScope: Hashable, Sendable {
     }
 
     func appendPrefix(_ grouping: Grouping, to out: inout [UInt8]) {
+        appendScope(to: &out)
+        out.append(grouping.tag)
+    }
+
+    /// The key bytes that name the scope, before the grouping's tag.
+    func appendScope(to out: inout [UInt8]) {
         out.append((convention == nil ? 0 : 1) | (year == nil ? 0 : 2))
         if let convention {
             out.append(UInt8(convention.utf8.count))
             out.append(contentsOf: convention.utf8)
         }
         if let year { withUnsafeBytes(of: UInt32(year).bigEndian) { out.append(contentsOf: $0) } }
-        out.append(grouping.tag)
     }
 }
