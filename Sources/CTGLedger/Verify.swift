@@ -129,33 +129,35 @@ extension Ledger {
     /// side, so neither is copied whole.
     private func compareProjections(stored: LMDBTables, replayed: MemoryTables, result: inout VerifyResult) throws {
         for table in Table.allCases {
-            var replayedEntries: [([UInt8], [UInt8])] = []
-            try replayed.scan(table, prefix: []) { k, v in replayedEntries.append((k, v)); return true }
-            var j = 0
             var differences = 0
             var problems: [String] = []
             func report(_ message: String) {
                 differences += 1
                 if differences <= 5 { problems.append("projection \(table.rawValue): \(message)") }
             }
+            // Each stored entry is looked up in the replay (a hash, not a sort of the
+            // replay's keys); the replay then has no entry the store lacks exactly when
+            // every one of its entries was matched.
+            var matched = 0
             try stored.scan(table, prefix: []) { key, value in
-                while j < replayedEntries.count, replayedEntries[j].0.lexicographicallyPrecedes(key) {
-                    report("\(printable(replayedEntries[j].0)) is missing (a fresh replay has it)")
-                    j += 1
-                }
-                if j < replayedEntries.count, replayedEntries[j].0 == key {
-                    if replayedEntries[j].1 != value {
-                        report("\(printable(key)) differs from a fresh replay\(Self.seqHint(table, value, replayedEntries[j].1))")
+                if let fresh = try replayed.get(table, key) {
+                    matched += 1
+                    if fresh != value {
+                        report("\(printable(key)) differs from a fresh replay\(Self.seqHint(table, value, fresh))")
                     }
-                    j += 1
                 } else {
                     report("\(printable(key)) is stored but a fresh replay has no such entry")
                 }
                 return true
             }
-            while j < replayedEntries.count {
-                report("\(printable(replayedEntries[j].0)) is missing (a fresh replay has it)")
-                j += 1
+            if matched != replayed.count(table) {
+                var missing: [[UInt8]] = []
+                try replayed.forEachUnordered(table) { key, _ in
+                    if try stored.get(table, key) == nil { missing.append(key) }
+                }
+                for key in missing.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                    report("\(printable(key)) is missing (a fresh replay has it)")
+                }
             }
             result.problems += problems
             if differences > 5 { result.problems.append("projection \(table.rawValue): \(differences - 5) more differences") }

@@ -81,6 +81,15 @@ public final class MemoryTables: KeyValueTables {
     public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { tables[table, default: [:]][Bytes(key)] = value }
     public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table]?[Bytes(key)] = nil }
 
+    /// The number of entries of `table`.
+    public func count(_ table: Table) -> Int { tables[table]?.count ?? 0 }
+
+    /// Calls `body` with every entry of `table`, in no particular order (no sort).
+    public func forEachUnordered(_ table: Table, _ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
+        guard let t = tables[table] else { return }
+        for (key, value) in t { try body(key.bytes, value) }
+    }
+
     public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
         guard let t = tables[table] else { return }
         var keys = prefix.isEmpty ? Array(t.keys) : t.keys.filter { $0.bytes.starts(with: prefix) }
