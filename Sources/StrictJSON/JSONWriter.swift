@@ -9,10 +9,6 @@ public enum JSONWriter {
         return out.bytes
     }
 
-    public static func writeCanonical(_ value: JSONValue, into out: inout [UInt8]) {
-        out.append(contentsOf: canonical(value))
-    }
-
     public static func writeCanonical(_ value: JSONValue, into out: inout CanonicalBuffer) {
         switch value {
         case .object(let object):
@@ -61,16 +57,16 @@ public enum JSONWriter {
 
     /// Member order kept; `indent` > 0 writes one member or element per line.
     public static func ordered(_ value: JSONValue, indent: Int = 0) -> String {
-        var out: [UInt8] = []
+        var out = CanonicalBuffer()
         writeOrdered(value, indent: indent, level: 0, into: &out)
-        return String(decoding: out, as: UTF8.self)
+        return out.withBytes { String(decoding: $0, as: UTF8.self) }
     }
 
-    private static func writeOrdered(_ value: JSONValue, indent: Int, level: Int, into out: inout [UInt8]) {
+    private static func writeOrdered(_ value: JSONValue, indent: Int, level: Int, into out: inout CanonicalBuffer) {
         func newline(_ level: Int) {
             guard indent > 0 else { return }
             out.append(0x0A)
-            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * level))
+            for _ in 0..<(indent * level) { out.append(UInt8(ascii: " ")) }
         }
         switch value {
         case .object(let object):
@@ -94,29 +90,13 @@ public enum JSONWriter {
             }
             if !elements.isEmpty { newline(level) }
             out.append(UInt8(ascii: "]"))
-        default:
-            writeScalar(value, into: &out)
-        }
-    }
-
-    private static func writeScalar(_ value: JSONValue, into out: inout [UInt8]) {
-        switch value {
-        case .string(let s): writeString(s, into: &out)
-        case .integer(let i): out.append(contentsOf: String(i).utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .null: out.append(contentsOf: "null".utf8)
-        case .object, .array: preconditionFailure("not a scalar")
+        case .string, .integer, .bool, .null:
+            // A scalar is written the same way in either order.
+            writeCanonical(value, into: &out)
         }
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    /// Writes a string as JCS does (ECMAScript `JSON.stringify`).
-    public static func writeString(_ s: String, into out: inout [UInt8]) {
-        var buffer = CanonicalBuffer(capacity: s.utf8.count + 2)
-        writeString(s, into: &buffer)
-        out.append(contentsOf: buffer.bytes)
-    }
 
     /// Writes a string as JCS does (ECMAScript `JSON.stringify`).
     public static func writeString(_ s: String, into out: inout CanonicalBuffer) {
