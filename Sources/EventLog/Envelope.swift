@@ -63,7 +63,7 @@ public final class Envelope: Sendable {
         }
         self.stream = stream
         let type = try r.string("type", maxLength: 64)
-        guard type.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }) else {
+        guard Envelope.allBytes(of: type, are: ByteClass.letter) else {
             throw Rejection("unknown-type", "type \"\(type)\" is not an event type")
         }
         self.type = type
@@ -103,12 +103,14 @@ public final class Envelope: Sendable {
         try r.finish()
         // The stored form: as written, without `ledger` and `expectedVersion`, with what
         // was added (the object itself is not changed: that would copy its members).
+        // Events read back from the log have theirs already, and need it only to check
+        // `assumed`.
         var members: [JSONMember] = []
-        members.reserveCapacity(object.members.count + added.count)
-        for m in object.members where !m.key.sameBytes("ledger") && !m.key.sameBytes("expectedVersion") {
-            members.append(m)
+        if stored == nil || assumed != nil {
+            members.reserveCapacity(object.members.count + added.count)
+            for m in object.members where !Envelope.isDropped(m) { members.append(m) }
+            members.append(contentsOf: added)
         }
-        members.append(contentsOf: added)
         if let assumed {
             let stored = JSONValue.object(JSONObject(members))
             for (i, p) in assumed.enumerated() {
@@ -139,6 +141,15 @@ public final class Envelope: Sendable {
     /// decoded already on a parsing thread: the tree, many small allocations, is then
     /// freed by the thread that built it rather than by the one applying the events.
     public func droppingData() -> Envelope { Envelope(self, data: JSONObject()) }
+
+    private static let ledgerKey = JSONMember("ledger", .null)
+    private static let expectedVersionKey = JSONMember("expectedVersion", .null)
+
+    /// Whether a member written in an event is left out of its stored form.
+    private static func isDropped(_ m: JSONMember) -> Bool {
+        (m.keyPrefix == ledgerKey.keyPrefix && m.key.sameBytes(ledgerKey.key))
+            || (m.keyPrefix == expectedVersionKey.keyPrefix && m.key.sameBytes(expectedVersionKey.key))
+    }
 
     static func hashPrefix(_ canonical: [UInt8], ledgerOffset: Int) -> SHA256 {
         var hasher = SHA256()
@@ -193,14 +204,14 @@ public final class Envelope: Sendable {
     static func isValidId(_ s: String) -> Bool {
         let u = s.utf8
         guard let first = u.first, isAlnum(first), u.count <= 128 else { return false }
-        return u.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "-") }
+        return allBytes(of: s, are: ByteClass.idChar)
     }
 
     /// `^[a-z0-9][a-z0-9-]{1,63}$`
     public static func isValidStream(_ s: String) -> Bool {
         let u = s.utf8
         guard let first = u.first, isLowerAlnum(first), (2...64).contains(u.count) else { return false }
-        return u.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
+        return allBytes(of: s, are: ByteClass.streamChar)
     }
 
     static func isAlnum(_ b: UInt8) -> Bool {
@@ -209,6 +220,33 @@ public final class Envelope: Sendable {
 
     static func isLowerAlnum(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A)
+    }
+
+    /// The byte classes of the envelope's patterns, as bits of a 256-entry table: every
+    /// event's id, stream and type are checked, a table lookup per byte.
+    enum ByteClass {
+        static let idChar: UInt8 = 1  // [A-Za-z0-9._:-]
+        static let streamChar: UInt8 = 2  // [a-z0-9-]
+        static let letter: UInt8 = 4  // [A-Za-z]
+        static let table: [UInt8] = (0..<256).map { i in
+            let b = UInt8(i)
+            var c: UInt8 = 0
+            if isAlnum(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: ":") || b == UInt8(ascii: "-") { c |= idChar }
+            if isLowerAlnum(b) || b == UInt8(ascii: "-") { c |= streamChar }
+            if (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) { c |= letter }
+            return c
+        }
+    }
+
+    /// Whether every byte of `s` is in `byteClass`.
+    static func allBytes(of s: String, are byteClass: UInt8) -> Bool {
+        var s = s
+        return s.withUTF8 { bytes in
+            ByteClass.table.withUnsafeBufferPointer { table in
+                for b in bytes where table[Int(b)] & byteClass == 0 { return false }
+                return true
+            }
+        }
     }
 }
 
