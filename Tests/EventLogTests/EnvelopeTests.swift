@@ -19,8 +19,14 @@ struct EnvelopeTests {
     @Test("bad envelopes are rejected with their code", arguments: [
         ("id", #""-starts-with-dash""#, "invalid-id"),
         ("id", #""has space""#, "invalid-id"),
+        ("id", #""a/b""#, "invalid-id"),
+        ("id", #""café""#, "invalid-id"),
         ("stream", #""UPPER""#, "invalid-stream"),
         ("stream", #""a""#, "invalid-stream"),
+        ("stream", #""ctg_a""#, "invalid-stream"),
+        ("stream", #""ctg-é""#, "invalid-stream"),
+        ("type", #""Partner2Left""#, "unknown-type"),
+        ("type", #""PartnerLeft ""#, "unknown-type"),
         ("occurredAt", #""2023-02-29""#, "invalid-date"),
         ("occurredAt", #""2023-02-01T10:00:00""#, "invalid-date"),
         ("schema", "0", "invalid-schema"),
@@ -33,6 +39,12 @@ struct EnvelopeTests {
     ])
     func rejects(key: String, value: String, code: String) {
         #expect(Self.code(Self.with(key, value)) == code)
+    }
+
+    @Test("ids take letters, digits and . _ : -; streams lowercase letters, digits and -")
+    func allowedCharacters() {
+        #expect(Self.code(Self.with("id", #""A9.b_c:d-e""#)) == nil)
+        #expect(Self.code(Self.with("stream", #""ctg-2024-a9""#)) == nil)
     }
 
     @Test("a missing actor is taken from the command line, and without one the event is refused")
