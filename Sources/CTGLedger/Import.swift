@@ -46,12 +46,14 @@ extension Ledger {
             var linesBefore = 0
             var bytesApplied = 0
             while let chunk = pipeline.nextChunk() {
-                // By index: each event is lent to `apply`, not copied out of the chunk
-                // (a copy retains every string of its payload).
-                for i in chunk.items.indices {
-                    try apply(chunk.items[i], linesBefore)
-                    progress?.advance(bytes: chunk.items[i].bytes)
-                    bytesApplied += chunk.items[i].bytes
+                // Through the buffer: each event is lent to `apply`, not copied out of the
+                // chunk (a copy retains every string of its payload).
+                try chunk.items.withUnsafeBufferPointer { items in
+                    for i in items.indices {
+                        try apply(items[i], linesBefore)
+                        progress?.advance(bytes: items[i].bytes)
+                        bytesApplied += items[i].bytes
+                    }
                 }
                 linesBefore += chunk.lines
                 pipeline.discard(chunk)
@@ -116,8 +118,8 @@ extension Ledger {
                 do {
                     let envelope = try parsed.envelope.get()
                     do {
-                        if case .appended(let record) = try appender.append(envelope) {
-                            try projector.apply(envelope, decoded: parsed.event, at: Rules.Position(seq: record.seq, version: record.version))
+                        if case let .appended(seq, version) = try appender.append(envelope) {
+                            try projector.apply(envelope, decoded: parsed.event, at: Rules.Position(seq: seq, version: version))
                         }
                     } catch let rejection as Rejection {
                         throw LedgerError(rejection, file: label, line: line, eventId: envelope.id)

@@ -19,7 +19,8 @@ public struct BatchAppender {
 
     /// What became of one event.
     public enum Outcome {
-        case appended(EventRecord)
+        /// Recorded at this seq, as this version of its stream.
+        case appended(seq: UInt64, version: UInt64)
         /// Already in the store with identical content, at this seq.
         case skipped(UInt64)
     }
@@ -66,16 +67,16 @@ public struct BatchAppender {
                 "expectedVersion \(expected) but stream \(event.stream) is at version \(current)")
         }
         let version = current + 1
-        let record = EventRecord(
-            seq: seq, version: version, recordedAt: recordedAt, prevHash: lastHash,
-            canonical: event.canonical, ledgerOffset: event.ledgerOffset, prefixHasher: event.prefixHasher)
-        try store(record, key: seqKey)
+        let hash = EventRecord.finishHash(
+            event.prefixHasher, canonical: event.canonical, ledgerOffset: event.ledgerOffset,
+            seq: seq, version: version, recordedAt: recordedAt, prevHash: lastHash)
+        try store(event, version: version, hash: hash, key: seqKey)
         try txn.put(tables.streams, key: LogKey.streamVersion(event.stream, version), value: seqKey)
         if let cached { versions.values[cached] = version } else { versions[key] = version }
         lastSeq = seq
-        lastHash = record.hash
+        lastHash = hash
         appended += 1
-        return .appended(record)
+        return .appended(seq: seq, version: version)
     }
 
     /// Records `id` at `seqKey` unless it is recorded already: then returns that seq.
@@ -89,9 +90,14 @@ public struct BatchAppender {
     }
 
     /// Writes the record in place in its page: it is the largest value of a batch.
-    private func store(_ record: EventRecord, key: [UInt8]) throws {
+    private func store(_ event: Envelope, version: UInt64, hash: [UInt8], key: [UInt8]) throws {
+        let count = EventRecord.encodedCount(recordedAt: recordedAt, canonical: event.canonical)
         try key.withUnsafeBytes { key in
-            try txn.put(tables.events, key: key, reserving: record.encodedCount, flags: .append) { record.encode(into: $0) }
+            try txn.put(tables.events, key: key, reserving: count, flags: .append) { buffer in
+                EventRecord.encode(
+                    version: version, prevHash: lastHash, hash: hash, recordedAt: recordedAt,
+                    ledgerOffset: event.ledgerOffset, canonical: event.canonical, into: buffer)
+            }
         }
     }
 

@@ -30,15 +30,6 @@ public final class EventRecord: Sendable {
         self.ledgerOffset = ledgerOffset
     }
 
-    /// A new record whose hash continues `prefixHasher`, the state after the canonical
-    /// bytes before the `ledger` member (see `Envelope.prefixHasher`).
-    public convenience init(seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8], canonical: [UInt8], ledgerOffset: Int, prefixHasher: SHA256) {
-        self.init(
-            seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash,
-            hash: EventRecord.finishHash(prefixHasher, canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash),
-            canonical: canonical, ledgerOffset: ledgerOffset)
-    }
-
     /// The SHA-256 of the exported event without `ledger.hash`, per spec §2.
     public static func computeHash(
         canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8]
@@ -46,6 +37,8 @@ public final class EventRecord: Sendable {
         finishHash(Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset), canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash)
     }
 
+    /// The hash of a record whose canonical bytes before the `ledger` member left the
+    /// SHA-256 state `prefix` (see `Envelope.prefixHasher`): what appending computes.
     static func finishHash(
         _ prefix: SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8]
     ) -> [UInt8] {
@@ -91,13 +84,17 @@ public final class EventRecord: Sendable {
         return out
     }
 
-    /// The size of the stored value (see the layout above).
-    var encodedCount: Int { 8 + 64 + 1 + recordedAt.utf8.count + 4 + canonical.count }
+    /// The size of a stored value (see the layout above).
+    static func encodedCount(recordedAt: String, canonical: [UInt8]) -> Int { 8 + 64 + 1 + recordedAt.utf8.count + 4 + canonical.count }
 
-    /// Writes the stored value into `buffer` of `encodedCount` bytes (in place in the
-    /// database page, so the value is copied once).
-    func encode(into buffer: UnsafeMutableRawBufferPointer) {
-        precondition(buffer.count == encodedCount && hash.count == 32 && prevHash.count == 32)
+    /// Writes a stored value into `buffer` of `encodedCount` bytes (in place in the
+    /// database page, so the value is copied once), from its parts: appending writes a
+    /// record without making an `EventRecord` first.
+    static func encode(
+        version: UInt64, prevHash: [UInt8], hash: [UInt8], recordedAt: String, ledgerOffset: Int, canonical: [UInt8],
+        into buffer: UnsafeMutableRawBufferPointer
+    ) {
+        precondition(buffer.count == encodedCount(recordedAt: recordedAt, canonical: canonical) && hash.count == 32 && prevHash.count == 32)
         var out = ByteWriter(buffer.bindMemory(to: UInt8.self))
         withUnsafeBytes(of: version.littleEndian) { out.append($0) }
         prevHash.withUnsafeBytes { out.append($0) }
@@ -106,13 +103,6 @@ public final class EventRecord: Sendable {
         out.append(recordedAt)
         withUnsafeBytes(of: UInt32(ledgerOffset).littleEndian) { out.append($0) }
         canonical.withUnsafeBytes { out.append($0) }
-    }
-
-    func encoded() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: encodedCount) { buffer, count in
-            encode(into: UnsafeMutableRawBufferPointer(buffer))
-            count = buffer.count
-        }
     }
 
     /// Decodes a stored value; nil when its layout is damaged.
