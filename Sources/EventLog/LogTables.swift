@@ -40,7 +40,16 @@ public enum LogKey {
         Array(stream.utf8) + [0]
     }
 
+    /// `stream ‖ 0 ‖ version` (big-endian), made in one allocation: one per appended event.
     public static func streamVersion(_ stream: String, _ version: UInt64) -> [UInt8] {
-        streamPrefix(stream) + seq(version)
+        let count = stream.utf8.count
+        return [UInt8](unsafeUninitializedCapacity: count + 9) { buffer, written in
+            _ = buffer.initialize(from: stream.utf8)
+            buffer[count] = 0
+            withUnsafeBytes(of: version.bigEndian) { v in
+                for i in 0..<8 { buffer[count + 1 + i] = v[i] }
+            }
+            written = count + 9
+        }
     }
 }
