@@ -187,17 +187,8 @@ public final class Envelope: Sendable {
 
     static func canonicalForm(_ members: [JSONMember]) -> ([UInt8], Int) {
         var out = CanonicalBuffer()
-        out.append(UInt8(ascii: "{"))
-        var offset = -1
-        JSONWriter.withCanonicalOrder(members) { order in
-            for (i, m) in order.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                if offset < 0 && JSONWriter.utf16Precedes("ledger", members[m].key) { offset = out.count }
-                JSONWriter.writeMember(members[m], into: &out)
-            }
-        }
-        out.append(UInt8(ascii: "}"))
-        precondition(offset > 1, "occurredAt is required, so a key sorts after ledger")
+        let offset = JSONWriter.writeCanonical(members, into: &out, offsetAfterKey: "ledger")
+        guard let offset, offset > 1 else { preconditionFailure("occurredAt is required, so a key sorts after ledger") }
         return (out.bytes, offset)
     }
 

@@ -31,16 +31,22 @@ public enum JSONWriter {
         }
     }
 
-    /// An object of these members, in JCS key order.
-    public static func writeCanonical(_ members: [JSONMember], into out: inout CanonicalBuffer) {
+    /// An object of these members, in JCS key order. With `mark`, returns where in `out`
+    /// the first member whose key sorts after `mark` starts (nil when none does): where
+    /// a member of that key would be inserted.
+    @discardableResult
+    public static func writeCanonical(_ members: [JSONMember], into out: inout CanonicalBuffer, offsetAfterKey mark: String? = nil) -> Int? {
+        var offset: Int?
         out.append(UInt8(ascii: "{"))
         withCanonicalOrder(members) { order in
             for (i, m) in order.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
+                if let mark, offset == nil, utf16Precedes(mark, members[m].key) { offset = out.count }
                 writeMember(members[m], into: &out)
             }
         }
         out.append(UInt8(ascii: "}"))
+        return offset
     }
 
     /// `"key":value`
@@ -155,16 +161,6 @@ public enum JSONWriter {
         func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
         let below20 = (word &- 0x20 &* ones) & ~word & highs != 0
         return below20 || hasZero(word ^ (0x22 &* ones)) || hasZero(word ^ (0x5C &* ones))
-    }
-
-    /// Members in JCS key order; input already in that order (an export) is not re-sorted.
-    public static func sortedMembers(_ members: [JSONMember]) -> [JSONMember] {
-        canonicalOrder(members).map { members[$0] }
-    }
-
-    /// The indices of `members` in JCS key order.
-    public static func canonicalOrder(_ members: [JSONMember]) -> [Int] {
-        withCanonicalOrder(members) { Array($0) }
     }
 
     /// Calls `body` with the indices of `members` in JCS key order, kept on the stack.
