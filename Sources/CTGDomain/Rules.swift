@@ -223,10 +223,11 @@ public enum Rules {
                 throw Rejection("bonus-needs-commitment", "bonus_territoire needs an engaged or signed convention; \(stream) is \(c.status.rawValue)")
             }
             let decision = DecisionState(id: decisionId, stream: stream, funder: funder, beneficiary: beneficiary, facility: facility, domain: domain, scheme: scheme, year: year, basis: basis, amount: amount, cancelled: false, paid: .zero, recovered: .zero, decidedOn: date, seq: position.seq)
-            if let holder = try state.slotHolder(decision.slot) {
+            let slot = decision.slot
+            if let holder = try state.slotHolder(slot) {
                 throw Rejection("double-funding", "decision \(holder) already funds \(beneficiary.key)\(facility.map { " (\($0))" } ?? "") under \(scheme.rawValue) for \(year) from \(funder); revise or cancel it instead")
             }
-            try state.setSlotHolder(decision.slot, decision: decisionId)
+            try state.setSlotHolder(slot, decision: decisionId)
             try state.putDecision(decision, old: nil)
             c.addFundedYear(year)
             c.decisionCount += 1

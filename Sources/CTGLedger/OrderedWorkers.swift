@@ -48,6 +48,18 @@ final class OrderedWorkers<Item: Sendable>: @unchecked Sendable {
                 condition.lock()
                 stopped[w] = true
                 condition.broadcast()
+                // Chunks the caller finishes after the last one was made are freed here
+                // too, not by the caller when the pipeline goes: parsing runs ahead, so
+                // those are the last few thousand events.
+                while true {
+                    while discarded.isEmpty && !cancelled { condition.wait() }
+                    if discarded.isEmpty { break }  // closed, and nothing left to free
+                    let done = discarded
+                    discarded = []
+                    condition.unlock()
+                    _ = consume done
+                    condition.lock()
+                }
                 condition.unlock()
                 finishedProducing.signal()
             }
@@ -78,6 +90,7 @@ final class OrderedWorkers<Item: Sendable>: @unchecked Sendable {
     func discard(_ chunk: consuming Chunk) {
         condition.lock()
         discarded.append(chunk)
+        condition.broadcast()
         condition.unlock()
     }
 

@@ -1,6 +1,9 @@
 import CTGDomain
 import EventLog
 import StrictJSON
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Keeps the projections in `KeyValueTables` as events are applied: the `LedgerState`
 /// the rules read and change.
@@ -12,7 +15,12 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private let codec = StateCodec()
     /// Conventions handed back by the rules: every one is written at flush (a convention
     /// taken out is only put back after an event changed it, or the batch is refused).
-    private var conventions: [Key: ConventionState] = [:]
+    /// Nil only while lent to the rules (see `lent`).
+    private var conventions: [Key: ConventionState?] = [:]
+    /// Where the convention lent to the rules sits: it is put back there, without the
+    /// removal and insertion (two hashes) a dictionary move would take. An index stays
+    /// valid until the dictionary gains or loses a key, which nothing does while lent.
+    private var lent: Dictionary<Key, ConventionState?>.Index?
     private var decisions: [Key: CachedDecision] = [:]
     /// Total cells moved by decisions already flushed, written at the final `flush()`
     /// (or past `pendingTotalsLimit` cells): a cell moves by many decisions, and a batch
@@ -56,14 +64,22 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     public mutating func convention(_ stream: String) throws -> ConventionState? {
         // Handed over, not copied: the rules change the only reference in place, then put it back.
-        if let c = conventions.removeValue(forKey: Key(stream)) { return c }
+        if let index = conventions.index(forKey: Key(stream)) {
+            lent = index
+            guard let taken = conventions.values[index].take() else { preconditionFailure("convention \(stream) lent twice") }
+            return taken
+        }
         guard let bytes = try kv.get(.conventions, Array(stream.utf8)) else { return nil }
         return try codec.decode(ConventionState.self, bytes)
     }
 
     public mutating func putConvention(_ state: consuming ConventionState) throws {
         let key = Key(state.id)
-        conventions[key] = consume state
+        if let index = lent.take(), conventions.keys[index] == key {
+            conventions.values[index] = consume state
+        } else {
+            conventions[key] = .some(consume state)
+        }
     }
 
     public mutating func decision(_ id: String) throws -> DecisionState? {
@@ -108,16 +124,23 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     }
 
     private mutating func flushConventions() throws {
-        for (key, state) in conventions {
-            try kv.put(.conventions, Array(key.string.utf8), codec.encode(state))
+        // In key order, as every table is written at flush: each put then lands next to
+        // the previous one (see `Transaction`'s cursors) rather than searching from the root.
+        let entries = Array(conventions)
+        let keys = entries.map { Array($0.key.string.utf8) }
+        for i in KeyOrder.sorted(keys) {
+            guard let state = entries[i].value else { preconditionFailure("convention \(entries[i].key) not put back") }
+            try kv.put(.conventions, keys[i], codec.encode(state))
         }
         conventions.removeAll(keepingCapacity: true)
     }
 
     /// Writes the decisions and moves the totals by what changed since they were cached.
     private mutating func flushDecisions() throws {
-        for (key, cached) in decisions where cached.base != nil {
-            try kv.put(.decisions, Array(key.string.utf8), codec.encode(cached.state))
+        let changed = decisions.filter { $0.value.base != nil }.map { ($0.key, $0.value.state) }
+        let keys = changed.map { Array($0.0.string.utf8) }
+        for i in KeyOrder.sorted(keys) {
+            try kv.put(.decisions, keys[i], codec.encode(changed[i].1))
         }
         // A decision's dimensions never change, so its group keys are those of its state now.
         // Cell keys are built in one reused buffer: a new array only when a cell is new.
@@ -148,7 +171,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     }
 
     private mutating func flushTotals() throws {
-        for (cell, delta) in pendingTotals {
+        let cells = Array(pendingTotals)
+        for i in KeyOrder.sorted(cells.map(\.key.bytes)) {
+            let (cell, delta) = cells[i]
             let current = try kv.get(.totals, cell.bytes).map(Totals.init(encoded:)) ?? Totals()
             try kv.put(.totals, cell.bytes, (current + delta).encoded)
         }
@@ -168,6 +193,33 @@ struct CachedDecision {
     mutating func put(_ new: DecisionState, old: DecisionState?) {
         if base == nil { base = old.map(Totals.init(of:)) ?? Totals() }
         state = new
+    }
+}
+
+/// The order LMDB keeps keys in (bytes compared as unsigned, a prefix first), for writing
+/// a batch's cached projections in key order: each put then lands next to the previous
+/// one (see `Transaction`'s cursors) instead of searching the tree from its root.
+enum KeyOrder {
+    /// The indices of `keys` in key order. The keys are copied into one buffer and
+    /// compared there: comparing arrays through closures costs more than the sort.
+    static func sorted(_ keys: [[UInt8]]) -> [Int] {
+        var arena: [UInt8] = []
+        arena.reserveCapacity(keys.reduce(0) { $0 + $1.count })
+        var spans: [(offset: Int, count: Int, index: Int)] = []
+        spans.reserveCapacity(keys.count)
+        for (i, key) in keys.enumerated() {
+            spans.append((arena.count, key.count, i))
+            arena.append(contentsOf: key)
+        }
+        arena.withUnsafeBytes { arena in
+            guard let base = arena.baseAddress else { return }
+            spans.sort { a, b in
+                let common = min(a.count, b.count)
+                let order = common == 0 ? 0 : memcmp(base + a.offset, base + b.offset, common)
+                return order != 0 ? order < 0 : a.count < b.count
+            }
+        }
+        return spans.map(\.index)
     }
 }
 

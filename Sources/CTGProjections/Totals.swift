@@ -27,12 +27,13 @@ public struct Totals: Sendable, Equatable {
     }
 
     var encoded: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
-        for v in [decided.cents, paid.cents, recovered.cents] {
-            withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+        [UInt8](unsafeUninitializedCapacity: 24) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.storeBytes(of: decided.cents.littleEndian, toByteOffset: 0, as: Int64.self)
+            raw.storeBytes(of: paid.cents.littleEndian, toByteOffset: 8, as: Int64.self)
+            raw.storeBytes(of: recovered.cents.littleEndian, toByteOffset: 16, as: Int64.self)
+            count = 24
         }
-        return out
     }
 
     init(encoded bytes: [UInt8]) {

@@ -42,10 +42,11 @@ public struct BatchAppender {
     public mutating func append(_ event: Envelope) throws -> Outcome {
         let reader = LogReader(txn: txn, tables: tables)
         let seq = lastSeq + 1
-        let seqKey = LogKey.seq(seq)
+        // Keys and the hash are built on the stack: this runs once per event.
+        let seqKey = seq.bigEndian
         // The id is claimed first, in the search that finds a retry: a rejection later
         // aborts the whole batch, the claim with it.
-        if let existing = try claimId(event.id, seqKey: seqKey) {
+        if let existing = try withUnsafeBytes(of: seqKey, { seqKey in try claimId(event.id, seqKey: seqKey) }) {
             guard let stored = try reader.record(seq: existing) else {
                 throw Rejection("store-damaged", "event id \(event.id) points to seq \(existing), which cannot be read")
             }
@@ -67,37 +68,53 @@ public struct BatchAppender {
                 "expectedVersion \(expected) but stream \(event.stream) is at version \(current)")
         }
         let version = current + 1
-        let hash = EventRecord.finishHash(
-            event.prefixHasher, canonical: event.canonical, ledgerOffset: event.ledgerOffset,
-            seq: seq, version: version, recordedAt: recordedAt, prevHash: lastHash)
-        try store(event, version: version, hash: hash, key: seqKey)
-        try txn.put(tables.streams, key: LogKey.streamVersion(event.stream, version), value: seqKey)
+        var hash = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &hash) { digest in
+            EventRecord.finishHash(
+                event.prefixHasher, canonical: event.canonical, ledgerOffset: event.ledgerOffset,
+                seq: seq, version: version, recordedAt: recordedAt, prevHash: lastHash, into: digest)
+        }
+        try withUnsafeBytes(of: seqKey) { seqKey in
+            try withUnsafeBytes(of: hash) { hash in
+                try store(event, version: version, hash: hash, key: seqKey)
+                lastHash.withUnsafeMutableBytes { $0.copyMemory(from: hash) }
+            }
+            try putStreamVersion(event.stream, version, seqKey: seqKey)
+        }
         if let cached { versions.values[cached] = version } else { versions[key] = version }
         lastSeq = seq
-        lastHash = hash
         appended += 1
         return .appended(seq: seq, version: version)
     }
 
     /// Records `id` at `seqKey` unless it is recorded already: then returns that seq.
-    private func claimId(_ id: String, seqKey: [UInt8]) throws -> UInt64? {
+    private func claimId(_ id: String, seqKey: UnsafeRawBufferPointer) throws -> UInt64? {
         var id = id
         return try id.withUTF8 { key in
-            try seqKey.withUnsafeBytes { value in
-                try txn.insert(tables.ids, key: UnsafeRawBufferPointer(key), value: value) { LogKey.decodeSeq($0) }
+            try txn.insert(tables.ids, key: UnsafeRawBufferPointer(key), value: seqKey) { LogKey.decodeSeq($0) }
+        }
+    }
+
+    /// Points `stream ‖ 0 ‖ version` (see `LogKey.streamVersion`) at the event's seq.
+    private func putStreamVersion(_ stream: String, _ version: UInt64, seqKey: UnsafeRawBufferPointer) throws {
+        var stream = stream
+        try stream.withUTF8 { name in
+            try withUnsafeTemporaryAllocation(byteCount: name.count + 9, alignment: 1) { key in
+                key.copyMemory(from: UnsafeRawBufferPointer(name))
+                key[name.count] = 0
+                key.storeBytes(of: version.bigEndian, toByteOffset: name.count + 1, as: UInt64.self)
+                try txn.put(tables.streams, key: UnsafeRawBufferPointer(key), value: seqKey)
             }
         }
     }
 
     /// Writes the record in place in its page: it is the largest value of a batch.
-    private func store(_ event: Envelope, version: UInt64, hash: [UInt8], key: [UInt8]) throws {
+    private func store(_ event: Envelope, version: UInt64, hash: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) throws {
         let count = EventRecord.encodedCount(recordedAt: recordedAt, canonical: event.canonical)
-        try key.withUnsafeBytes { key in
-            try txn.put(tables.events, key: key, reserving: count, flags: .append) { buffer in
-                EventRecord.encode(
-                    version: version, prevHash: lastHash, hash: hash, recordedAt: recordedAt,
-                    ledgerOffset: event.ledgerOffset, canonical: event.canonical, into: buffer)
-            }
+        try txn.put(tables.events, key: key, reserving: count, flags: .append) { buffer in
+            EventRecord.encode(
+                version: version, prevHash: lastHash, hash: hash, recordedAt: recordedAt,
+                ledgerOffset: event.ledgerOffset, canonical: event.canonical, into: buffer)
         }
     }
 

@@ -42,6 +42,21 @@ public final class EventRecord: Sendable {
     static func finishHash(
         _ prefix: SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8]
     ) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            finishHash(
+                prefix, canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt,
+                prevHash: prevHash, into: UnsafeMutableRawBufferPointer(buffer))
+            count = 32
+        }
+    }
+
+    /// `finishHash` written into the 32 bytes of `digest` (on the appender's stack: no
+    /// array made and freed per event).
+    static func finishHash(
+        _ prefix: SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8],
+        into digest: UnsafeMutableRawBufferPointer
+    ) {
+        precondition(digest.count == 32)
         var hasher = prefix
         // The ledger member is built on the stack: this runs once per appended event.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ledgerMemberCapacity) { buffer in
@@ -52,7 +67,7 @@ public final class EventRecord: Sendable {
         canonical.withUnsafeBytes { b in
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[ledgerOffset...]))
         }
-        return hasher.finalize().withUnsafeBytes { [UInt8]($0) }
+        hasher.finalize().withUnsafeBytes { digest.copyMemory(from: $0) }
     }
 
     /// The recomputed hash, to compare with the stored one.
@@ -91,16 +106,16 @@ public final class EventRecord: Sendable {
     /// database page, so the value is copied once), from its parts: appending writes a
     /// record without making an `EventRecord` first.
     static func encode(
-        version: UInt64, prevHash: [UInt8], hash: [UInt8], recordedAt: String, ledgerOffset: Int, canonical: [UInt8],
+        version: UInt64, prevHash: [UInt8], hash: UnsafeRawBufferPointer, recordedAt: String, ledgerOffset: Int, canonical: [UInt8],
         into buffer: UnsafeMutableRawBufferPointer
     ) {
         precondition(buffer.count == encodedCount(recordedAt: recordedAt, canonical: canonical) && hash.count == 32 && prevHash.count == 32)
         var out = ByteWriter(buffer.bindMemory(to: UInt8.self))
         withUnsafeBytes(of: version.littleEndian) { out.append($0) }
         prevHash.withUnsafeBytes { out.append($0) }
-        hash.withUnsafeBytes { out.append($0) }
+        out.append(hash)
         out.append(UInt8(recordedAt.utf8.count))
-        out.append(recordedAt)
+        out.append(string: recordedAt)
         withUnsafeBytes(of: UInt32(ledgerOffset).littleEndian) { out.append($0) }
         canonical.withUnsafeBytes { out.append($0) }
     }
@@ -175,7 +190,9 @@ struct ByteWriter {
         append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    mutating func append(_ text: String) {
+    /// A text that is not a literal (a literal goes through the `StaticString` overload
+    /// only when this one has another name: Swift prefers `String` for literals).
+    mutating func append(string text: String) {
         var text = text
         text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
@@ -207,7 +224,7 @@ struct ByteWriter {
         append(#""prevHash":""#)
         appendHex(prevHash)
         append(#"","recordedAt":""#)
-        append(recordedAt)
+        append(string: recordedAt)
         append(#"","seq":"#)
         appendDecimal(seq)
         append(#","version":"#)

@@ -24,6 +24,13 @@ public final class Transaction {
     let handle: OpaquePointer
     public let isReadOnly: Bool
     private var finished = false
+    /// One cursor per database (by `dbi`) for the single-key operations of a write
+    /// transaction. A cursor that stays on its leaf page finds a key near the previous
+    /// one without descending from the root (`mdb_cursor_set` checks the current page
+    /// first), where `mdb_put`/`mdb_get` start from the root with a new cursor each time:
+    /// an import touches its indexes at neighbouring keys, event after event. Closed
+    /// before the transaction ends (LMDB frees a write transaction's cursors then).
+    private var cursors: [OpaquePointer?] = []
 
     init(handle: OpaquePointer, readOnly: Bool) {
         self.handle = handle
@@ -31,20 +38,49 @@ public final class Transaction {
     }
 
     deinit {
-        if !finished { mdb_txn_abort(handle) }
+        if !finished {
+            closeCursors()
+            mdb_txn_abort(handle)
+        }
     }
 
     func commit() throws(LMDBError) {
         precondition(!finished)
         finished = true
+        closeCursors()
         try check(mdb_txn_commit(handle))
     }
 
     func abort() {
         if !finished {
             finished = true
+            closeCursors()
             mdb_txn_abort(handle)
         }
+    }
+
+    private func closeCursors() {
+        for case let cursor? in cursors { mdb_cursor_close(cursor) }
+        cursors = []
+    }
+
+    /// The cursor that single-key operations on `db` go through, in a write
+    /// transaction; nil in a read transaction (whose `mdb_get` needs no cleanup).
+    private func cursor(_ db: Database) throws(LMDBError) -> OpaquePointer? {
+        if isReadOnly { return nil }
+        let i = Int(db.dbi)
+        if i < cursors.count, let cursor = cursors[i] { return cursor }
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor))
+        if i >= cursors.count { cursors.append(contentsOf: repeatElement(nil, count: i + 1 - cursors.count)) }
+        cursors[i] = cursor
+        return cursor
+    }
+
+    /// `mdb_put` through the database's cursor when there is one.
+    private func put(_ db: Database, _ k: inout MDB_val, _ v: inout MDB_val, _ flags: UInt32) throws(LMDBError) -> Int32 {
+        if let cursor = try cursor(db) { return mdb_cursor_put(cursor, &k, &v, flags) }
+        return mdb_put(handle, db.dbi, &k, &v, flags)
     }
 
     /// Opens (and in a write transaction, creates) the named database.
@@ -63,7 +99,7 @@ public final class Transaction {
     ) throws -> R? {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val()
-        let rc = mdb_get(handle, db.dbi, &k, &v)
+        let rc = if let cursor = try cursor(db) { mdb_cursor_get(cursor, &k, &v, MDB_SET_KEY) } else { mdb_get(handle, db.dbi, &k, &v) }
         if rc == MDB_NOTFOUND { return nil }
         try check(rc)
         return try body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
@@ -81,7 +117,7 @@ public final class Transaction {
     ) throws(LMDBError) {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-        try check(mdb_put(handle, db.dbi, &k, &v, flags.rawValue))
+        try check(put(db, &k, &v, flags.rawValue))
     }
 
     /// Stores under `key` a value of `count` bytes that `body` writes in place, in the
@@ -94,7 +130,7 @@ public final class Transaction {
     ) throws(LMDBError) {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val(mv_size: count, mv_data: nil)
-        try check(mdb_put(handle, db.dbi, &k, &v, flags.rawValue | UInt32(MDB_RESERVE)))
+        try check(put(db, &k, &v, flags.rawValue | UInt32(MDB_RESERVE)))
         body(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
     }
 
@@ -107,7 +143,7 @@ public final class Transaction {
     ) throws(LMDBError) -> R? {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-        let rc = mdb_put(handle, db.dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
+        let rc = try put(db, &k, &v, UInt32(MDB_NOOVERWRITE))
         if rc == MDB_KEYEXIST { return existing(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)) }
         try check(rc)
         return nil
@@ -128,9 +164,17 @@ public final class Transaction {
     public func delete(_ db: Database, key: [UInt8]) throws -> Bool {
         try key.withUnsafeBytes { kb -> Bool in
             var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-            let rc = mdb_del(handle, db.dbi, &k, nil)
+            guard let cursor = try cursor(db) else {
+                let rc = mdb_del(handle, db.dbi, &k, nil)
+                if rc == MDB_NOTFOUND { return false }
+                try check(rc)
+                return true
+            }
+            var v = MDB_val()
+            let rc = mdb_cursor_get(cursor, &k, &v, MDB_SET)
             if rc == MDB_NOTFOUND { return false }
             try check(rc)
+            try check(mdb_cursor_del(cursor, 0))
             return true
         }
     }

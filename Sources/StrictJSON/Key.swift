@@ -46,6 +46,15 @@ extension String {
     /// Ordering by UTF-8 bytes, the ledger's ordering of keys and ids.
     @inlinable
     public func bytesPrecede(_ other: String) -> Bool {
-        utf8.lexicographicallyPrecedes(other.utf8)
+        if let order = utf8.withContiguousStorageIfAvailable({ a in
+            other.utf8.withContiguousStorageIfAvailable { b in
+                let common = min(a.count, b.count)
+                let c = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+                return c != 0 ? c < 0 : a.count < b.count
+            }
+        }), let order {
+            return order
+        }
+        return utf8.lexicographicallyPrecedes(other.utf8)
     }
 }
