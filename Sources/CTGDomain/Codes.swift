@@ -8,7 +8,9 @@ public protocol Code: RawRepresentable, CaseIterable, Codable, Sendable, Hashabl
 extension Code {
     static func decode(_ text: String, at pointer: @autoclosure () -> String) throws(Rejection) -> Self {
         // Byte comparison: "caf" written with a look-alike or a combining mark is not "caf".
-        for c in allCases where c.rawValue.utf8.elementsEqual(text.utf8) { return c }
+        // `init(rawValue:)` finds the candidate (String equality, which admits canonical
+        // equivalents), the byte comparison confirms it.
+        if let c = Self(rawValue: text), c.rawValue.sameBytes(text) { return c }
         throw Rejection(
             "invalid-\(codeName)",
             "\(pointer()) \"\(text)\" is not a \(codeName); expected one of \(allCases.map(\.rawValue).joined(separator: ", "))")

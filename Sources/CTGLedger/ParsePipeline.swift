@@ -11,22 +11,18 @@ struct ParsedLine: Sendable {
     var envelope: Result<Envelope, Rejection>
     /// The decoded payload; decoded ahead even for events that will turn out to be
     /// retries, whose decoding error (if any) is then never reported. When set, the
-    /// envelope no longer carries its payload tree (see `Envelope.droppingData`).
+    /// envelope does not carry its payload tree (see `Envelope.parsingPayload`).
     var event: Result<DomainEvent, Rejection>?
     var sniffedId: String?
 
     static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, actor: String?) -> ParsedLine {
-        var parsed: Result<Envelope, Rejection> = Result { () throws(Rejection) in try Envelope(line: line, defaultActor: actor) }
-        var event: Result<DomainEvent, Rejection>?
-        var sniffed: String?
-        switch parsed {
-        case .success(let e):
-            event = Result { () throws(Rejection) in try DomainEvent.decode(type: e.type, schema: e.schema, data: e.data) }
-            parsed = .success(e.droppingData())
-        case .failure:
-            sniffed = Envelope.sniffId(line)
+        do {
+            let (envelope, data) = try Envelope.parsingPayload(line: line, defaultActor: actor)
+            let event = Result { () throws(Rejection) in try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: data) }
+            return ParsedLine(line: number, bytes: line.count + 1, envelope: .success(envelope), event: event, sniffedId: nil)
+        } catch {
+            return ParsedLine(line: number, bytes: line.count + 1, envelope: .failure(error), event: nil, sniffedId: Envelope.sniffId(line))
         }
-        return ParsedLine(line: number, bytes: line.count + 1, envelope: parsed, event: event, sniffedId: sniffed)
     }
 
     /// Input bytes per chunk when a file is split between workers.
@@ -158,15 +154,16 @@ struct ParsedRecord: Sendable {
     }
 
     static func parse(_ record: EventRecord, checkHash: Bool) -> ParsedRecord {
-        var envelope: Result<Envelope, Rejection> = Result { () throws(Rejection) in try record.envelope() }
-        var event: DomainEvent?
-        if case .success(let e) = envelope {
-            // A payload that does not decode keeps its tree: the applying thread decodes
-            // it again to report why, in order.
-            event = try? DomainEvent.decode(type: e.type, schema: e.schema, data: e.data)
-            if event != nil { envelope = .success(e.droppingData()) }
+        let hashMatches = !checkHash || record.recomputedHash == record.hash
+        do {
+            let (envelope, data) = try record.envelopeAndPayload()
+            // A payload that does not decode keeps its rejection, thrown by the applying
+            // thread in order.
+            let event = Result { () throws(Rejection) in try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: data) }
+            return ParsedRecord(seq: record.seq, record: record, hashMatches: hashMatches, envelope: .success(envelope), event: event)
+        } catch {
+            return ParsedRecord(seq: record.seq, record: record, hashMatches: hashMatches, envelope: .failure(error), event: nil)
         }
-        return ParsedRecord(seq: record.seq, record: record, hashMatches: !checkHash || record.recomputedHash == record.hash, envelope: envelope, event: event.map { .success($0) })
     }
 }
 

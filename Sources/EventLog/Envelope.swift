@@ -38,13 +38,18 @@ public final class Envelope: Sendable {
     /// Checks `value` as an envelope. `defaultActor` fills a missing `actor` (from
     /// `--actor` or `$CTG_ACTOR`); a `ledger` member, as in an export, is ignored.
     public convenience init(_ value: JSONValue, defaultActor: String?) throws(Rejection) {
-        try self.init(value, defaultActor: defaultActor, stored: nil)
+        var unused = JSONObject()
+        try self.init(value, defaultActor: defaultActor, stored: nil, keepingData: true, payload: &unused)
     }
 
     /// `stored`: the canonical bytes this value was parsed from, read back from the log,
     /// which are taken as they are rather than written again (they are what the hash
     /// chain covers, and a record's hash is checked against them).
-    private init(_ value: JSONValue, defaultActor: String?, stored: (canonical: [UInt8], ledgerOffset: Int)?) throws(Rejection) {
+    /// `keepingData`: false leaves `data` empty and hands the payload tree over in
+    /// `payload` instead (see `parsingPayload`).
+    private init(
+        _ value: JSONValue, defaultActor: String?, stored: (canonical: [UInt8], ledgerOffset: Int)?, keepingData: Bool, payload: inout JSONObject
+    ) throws(Rejection) {
         guard case .object(let object) = value else {
             throw Rejection("wrong-type", "an event must be a JSON object, not \(value.typeName)")
         }
@@ -97,7 +102,7 @@ public final class Envelope: Sendable {
         guard case .object(let data) = try r.value("data") else {
             throw Rejection("wrong-type", "/data must be an object")
         }
-        self.data = data
+        if keepingData { self.data = data } else { self.data = JSONObject(); payload = data }
         if writtenSchema == nil { added.append(JSONMember("schema", .integer(schema))) }
         let assumed = try r.optionalStringArray("assumed", maxLength: 512)
         try r.finish()
@@ -105,13 +110,10 @@ public final class Envelope: Sendable {
         // was added (the object itself is not changed: that would copy its members).
         // Events read back from the log have theirs already, and need it only to check
         // `assumed`.
-        var members: [JSONMember] = []
-        if stored == nil || assumed != nil {
-            members.reserveCapacity(object.members.count + added.count)
+        if let assumed {
+            var members: [JSONMember] = []
             for m in object.members where !Envelope.isDropped(m) { members.append(m) }
             members.append(contentsOf: added)
-        }
-        if let assumed {
             let stored = JSONValue.object(JSONObject(members))
             for (i, p) in assumed.enumerated() {
                 guard JSONPointer.resolve(p, in: stored) != nil, !p.isEmpty else {
@@ -124,23 +126,37 @@ public final class Envelope: Sendable {
             (self.canonical, self.ledgerOffset) = stored
             self.prefix = nil
         } else {
-            let (canonical, offset) = Envelope.canonicalForm(members)
+            // `finish()` refused objects of more than 64 members, so a bit each fits.
+            var dropped: UInt64 = 0
+            for i in object.members.indices where Envelope.isDropped(object.members[i]) { dropped |= 1 << UInt64(i) }
+            let (canonical, offset) = Envelope.canonicalForm(object.members, adding: added, skipping: dropped)
             (self.canonical, self.ledgerOffset) = (canonical, offset)
             self.prefix = Envelope.hashPrefix(canonical, ledgerOffset: offset)
         }
     }
 
-    private init(_ e: Envelope, data: JSONObject) {
-        (id, stream, type, schema, occurredAt, businessDate) = (e.id, e.stream, e.type, e.schema, e.occurredAt, e.businessDate)
-        (actor, sourceDoc, assumed, expectedVersion) = (e.actor, e.sourceDoc, e.assumed, e.expectedVersion)
-        (canonical, ledgerOffset, prefix) = (e.canonical, e.ledgerOffset, e.prefix)
-        self.data = data
+    /// Checks `value` as an envelope and hands its payload over apart: the event's `data`
+    /// is left empty, for a caller that decodes the payload on a parsing thread. The tree,
+    /// many small allocations, is then freed by the thread that built it rather than by
+    /// the one applying the events.
+    public static func parsingPayload(_ value: JSONValue, defaultActor: String?) throws(Rejection) -> (Envelope, JSONObject) {
+        var payload = JSONObject()
+        let envelope = try Envelope(value, defaultActor: defaultActor, stored: nil, keepingData: false, payload: &payload)
+        return (envelope, payload)
     }
 
-    /// This event without its payload tree (`data` empty), for one whose payload was
-    /// decoded already on a parsing thread: the tree, many small allocations, is then
-    /// freed by the thread that built it rather than by the one applying the events.
-    public func droppingData() -> Envelope { Envelope(self, data: JSONObject()) }
+    /// `parsingPayload` of an NDJSON line.
+    public static func parsingPayload(line: UnsafeBufferPointer<UInt8>, defaultActor: String?) throws(Rejection) -> (Envelope, JSONObject) {
+        try parsingPayload(Envelope.parse(line), defaultActor: defaultActor)
+    }
+
+    /// `parsingPayload` of an event read back from its stored canonical bytes.
+    public static func parsingPayload(stored canonical: [UInt8], ledgerOffset: Int) throws(Rejection) -> (Envelope, JSONObject) {
+        let value = try canonical.withUnsafeBufferPointer { (b) throws(Rejection) in try Envelope.parse(b) }
+        var payload = JSONObject()
+        let envelope = try Envelope(value, defaultActor: nil, stored: (canonical, ledgerOffset), keepingData: false, payload: &payload)
+        return (envelope, payload)
+    }
 
     private static let ledgerKey = JSONMember("ledger", .null)
     private static let expectedVersionKey = JSONMember("expectedVersion", .null)
@@ -165,7 +181,8 @@ public final class Envelope: Sendable {
     /// Reads an event back from its stored canonical bytes, with the same checks.
     public convenience init(stored canonical: [UInt8], ledgerOffset: Int) throws(Rejection) {
         let value = try canonical.withUnsafeBufferPointer { (b) throws(Rejection) in try Envelope.parse(b) }
-        try self.init(value, defaultActor: nil, stored: (canonical, ledgerOffset))
+        var unused = JSONObject()
+        try self.init(value, defaultActor: nil, stored: (canonical, ledgerOffset), keepingData: true, payload: &unused)
     }
 
     /// Strict JSON, a parse error told as a rejection with its column.
@@ -185,9 +202,9 @@ public final class Envelope: Sendable {
         return String(id.prefix(maxIdLength))
     }
 
-    static func canonicalForm(_ members: [JSONMember]) -> ([UInt8], Int) {
+    static func canonicalForm(_ members: [JSONMember], adding extra: [JSONMember], skipping skip: UInt64) -> ([UInt8], Int) {
         var out = CanonicalBuffer()
-        let offset = JSONWriter.writeCanonical(members, into: &out, offsetAfterKey: "ledger")
+        let offset = JSONWriter.writeCanonical(members, adding: extra, skipping: skip, into: &out, offsetAfterKey: "ledger")
         guard let offset, offset > 1 else { preconditionFailure("occurredAt is required, so a key sorts after ledger") }
         return (out.bytes, offset)
     }

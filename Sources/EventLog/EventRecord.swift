@@ -142,6 +142,11 @@ public final class EventRecord: Sendable {
     public func envelope() throws(Rejection) -> Envelope {
         try Envelope(stored: canonical, ledgerOffset: ledgerOffset)
     }
+
+    /// The event with its payload apart (see `Envelope.parsingPayload`).
+    public func envelopeAndPayload() throws(Rejection) -> (Envelope, JSONObject) {
+        try Envelope.parsingPayload(stored: canonical, ledgerOffset: ledgerOffset)
+    }
 }
 
 /// Lowercase hexadecimal, as the hash chain writes hashes.

@@ -181,7 +181,8 @@ public struct JSONParser {
             let keyStart = index
             let key = try parseString()
             var member = JSONMember(key, .null)  // the value is parsed below
-            for other in object.members where other.keyPrefix == member.keyPrefix && other.key.sameBytes(key) {
+            // By index: iterating the members would copy (retain) each one.
+            for i in object.members.indices where object.members[i].keyPrefix == member.keyPrefix && object.members[i].key.sameBytes(key) {
                 index = keyStart
                 throw fail("duplicate-key", "key \"\(key)\" appears twice in one object")
             }

@@ -36,21 +36,46 @@ public enum JSONWriter {
     /// a member of that key would be inserted.
     @discardableResult
     public static func writeCanonical(_ members: [JSONMember], into out: inout CanonicalBuffer, offsetAfterKey mark: String? = nil) -> Int? {
-        var offset: Int?
+        writeCanonical(members, adding: [], skipping: 0, into: &out, offsetAfterKey: mark)
+    }
+
+    /// `writeCanonical` of `members` without those whose index is a bit of `skip`, and
+    /// with `extra`: an object written as changed without making the changed copy (which
+    /// would retain every member, and release it after).
+    @discardableResult
+    public static func writeCanonical(
+        _ members: [JSONMember], adding extra: [JSONMember], skipping skip: UInt64, into out: inout CanonicalBuffer, offsetAfterKey mark: String? = nil
+    ) -> Int? {
         out.append(UInt8(ascii: "{"))
-        withCanonicalOrder(members) { order in
+        if extra.isEmpty && skip == 0 && mark == nil {
+            // Every nested object: the plain order, without the extra indirections.
+            withCanonicalOrder(members) { order in
+                for (i, m) in order.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    writeMember(members[m], into: &out)
+                }
+            }
+            out.append(UInt8(ascii: "}"))
+            return nil
+        }
+        let offset = withCanonicalOrder(members, adding: extra, skipping: skip) { order in
+            var offset: Int?
             for (i, m) in order.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                if let mark, offset == nil, utf16Precedes(mark, members[m].key) { offset = out.count }
-                writeMember(members[m], into: &out)
+                if let mark, offset == nil,
+                   utf16Precedes(mark, m < members.count ? members[m].key : extra[m - members.count].key) {
+                    offset = out.count
+                }
+                if m < members.count { writeMember(members[m], into: &out) } else { writeMember(extra[m - members.count], into: &out) }
             }
+            return offset
         }
         out.append(UInt8(ascii: "}"))
         return offset
     }
 
     /// `"key":value`
-    public static func writeMember(_ member: JSONMember, into out: inout CanonicalBuffer) {
+    public static func writeMember(_ member: borrowing JSONMember, into out: inout CanonicalBuffer) {
         writeString(member.key, into: &out)
         out.append(UInt8(ascii: ":"))
         writeCanonical(member.value, into: &out)
@@ -183,6 +208,38 @@ public enum JSONWriter {
                 order[j] = i
             }
             return try body(UnsafeBufferPointer(order))
+        }
+    }
+
+    /// The order of `members` and `extra` together (an index past `members` names an
+    /// extra member), leaving out the members whose index is a bit of `skip`.
+    public static func withCanonicalOrder<R>(
+        _ members: [JSONMember], adding extra: [JSONMember], skipping skip: UInt64, _ body: (UnsafeBufferPointer<Int>) throws -> R
+    ) rethrows -> R {
+        let n = members.count
+        precondition(skip == 0 || n <= 64, "only the first 64 members can be left out")
+        func prefix(_ i: Int) -> UInt64 { i < n ? members[i].keyPrefix : extra[i - n].keyPrefix }
+        func key(_ i: Int) -> String { i < n ? members[i].key : extra[i - n].key }
+        // Key prefixes decide almost every comparison; equal prefixes (or a key with a
+        // byte that UTF-8 and UTF-16 order differently) take the full comparison.
+        func precedes(_ a: Int, _ b: Int) -> Bool {
+            let (x, y) = (prefix(a), prefix(b))
+            if x != y && x != JSONMember.unordered && y != JSONMember.unordered { return x < y }
+            return utf16Precedes(key(a), key(b))
+        }
+        return try withUnsafeTemporaryAllocation(of: Int.self, capacity: n + extra.count) { order in
+            // Insertion sort: objects have a handful of members, often nearly in order.
+            var count = 0
+            for i in 0..<(n + extra.count) where i >= 64 || skip & (1 << UInt64(i)) == 0 {
+                var j = count
+                while j > 0 && precedes(i, order[j - 1]) {
+                    order[j] = order[j - 1]
+                    j -= 1
+                }
+                order[j] = i
+                count += 1
+            }
+            return try body(UnsafeBufferPointer(rebasing: order[0..<count]))
         }
     }
 
