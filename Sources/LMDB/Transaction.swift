@@ -30,11 +30,16 @@ public final class Transaction {
     /// first), where `mdb_put`/`mdb_get` start from the root with a new cursor each time:
     /// an import touches its indexes at neighbouring keys, event after event. Closed
     /// before the transaction ends (LMDB frees a write transaction's cursors then).
-    private var cursors: [OpaquePointer?] = []
+    /// A fixed table, not an array: a `var` of a class is checked for exclusive access at
+    /// every use, and this one is used at every put and get.
+    private let cursors: UnsafeMutableBufferPointer<OpaquePointer?>
+    private static let cursorSlots = 64
 
     init(handle: OpaquePointer, readOnly: Bool) {
         self.handle = handle
         self.isReadOnly = readOnly
+        cursors = .allocate(capacity: readOnly ? 0 : Transaction.cursorSlots)
+        cursors.initialize(repeating: nil)
     }
 
     deinit {
@@ -42,6 +47,7 @@ public final class Transaction {
             closeCursors()
             mdb_txn_abort(handle)
         }
+        cursors.deallocate()
     }
 
     func commit() throws(LMDBError) {
@@ -60,19 +66,21 @@ public final class Transaction {
     }
 
     private func closeCursors() {
-        for case let cursor? in cursors { mdb_cursor_close(cursor) }
-        cursors = []
+        for i in cursors.indices {
+            if let cursor = cursors[i] { mdb_cursor_close(cursor) }
+            cursors[i] = nil
+        }
     }
 
     /// The cursor that single-key operations on `db` go through, in a write
-    /// transaction; nil in a read transaction (whose `mdb_get` needs no cleanup).
+    /// transaction; nil in a read transaction (whose `mdb_get` needs no cleanup) and for
+    /// a database beyond the table.
     private func cursor(_ db: Database) throws(LMDBError) -> OpaquePointer? {
-        if isReadOnly { return nil }
         let i = Int(db.dbi)
-        if i < cursors.count, let cursor = cursors[i] { return cursor }
+        guard i < cursors.count else { return nil }
+        if let cursor = cursors[i] { return cursor }
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, db.dbi, &cursor))
-        if i >= cursors.count { cursors.append(contentsOf: repeatElement(nil, count: i + 1 - cursors.count)) }
         cursors[i] = cursor
         return cursor
     }
