@@ -25,7 +25,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     /// Total cells moved by decisions already flushed, written at the final `flush()`
     /// (or past `pendingTotalsLimit` cells): a cell moves by many decisions, and a batch
     /// that flushes decisions several times then writes it once.
-    private var pendingTotals: [Bytes: Totals] = [:]
+    /// One table per scope kind (the key's first byte, see `TotalsScope.kind`): built
+    /// side by side on several threads, written one after the other in key order.
+    private var pendingTotals: [[Bytes: Totals]] = Array(repeating: [:], count: TotalsScope.kinds)
     public static var pendingTotalsLimit: Int { 262_144 }
     private var checkpoint: UInt64?
     /// Conventions cached beyond this many are written out and dropped, to bound memory.
@@ -124,60 +126,95 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     }
 
     private mutating func flushConventions() throws {
-        // In key order, as every table is written at flush: each put then lands next to
-        // the previous one (see `Transaction`'s cursors) rather than searching from the root.
         let entries = Array(conventions)
-        let keys = entries.map { Array($0.key.string.utf8) }
-        for i in KeyOrder.sorted(keys) {
-            guard let state = entries[i].value else { preconditionFailure("convention \(entries[i].key) not put back") }
-            try kv.put(.conventions, keys[i], codec.encode(state))
-        }
         conventions.removeAll(keepingCapacity: true)
+        let keys = entries.map { Array($0.key.string.utf8) }
+        // Encoded on every core (a convention is the largest state), written in key order
+        // as every table is at flush: each put then lands next to the previous one (see
+        // `Transaction`'s cursors) rather than searching from the root.
+        var encoded = [[UInt8]](repeating: [], count: entries.count)
+        let codec = codec
+        encoded.withUnsafeMutableBufferPointer { out in
+            entries.withUnsafeBufferPointer { entries in
+                Parallel.forEachSlice(of: entries.count) { range in
+                    for i in range {
+                        guard let state = entries[i].value else { preconditionFailure("convention \(entries[i].key) not put back") }
+                        out[i] = codec.encode(state)
+                    }
+                }
+            }
+        }
+        for i in KeyOrder.sorted(keys) { try kv.put(.conventions, keys[i], encoded[i]) }
     }
 
     /// Writes the decisions and moves the totals by what changed since they were cached.
     private mutating func flushDecisions() throws {
-        let changed = decisions.filter { $0.value.base != nil }.map { ($0.key, $0.value.state) }
-        let keys = changed.map { Array($0.0.string.utf8) }
-        for i in KeyOrder.sorted(keys) {
-            try kv.put(.decisions, keys[i], codec.encode(changed[i].1))
+        let changed = decisions.values.filter { $0.base != nil }
+        decisions.removeAll(keepingCapacity: true)
+        // On every core: the decisions encoded, and each scope kind's totals moved by
+        // (state now − state when first changed) of every changed decision.
+        var encoded = [[UInt8]](repeating: [], count: changed.count)
+        let codec = codec
+        changed.withUnsafeBufferPointer { changed in
+            encoded.withUnsafeMutableBufferPointer { encoded in
+                pendingTotals.withUnsafeMutableBufferPointer { shards in
+                    Parallel.run(tasks: TotalsScope.kinds + 1) { task in
+                        if task < TotalsScope.kinds {
+                            ProjectionWriter.move(&shards[task], kind: task, by: changed)
+                        } else {
+                            for i in changed.indices { encoded[i] = codec.encode(changed[i].state) }
+                        }
+                    }
+                }
+            }
         }
+        let keys = changed.map { Array($0.state.id.utf8) }
+        for i in KeyOrder.sorted(keys) { try kv.put(.decisions, keys[i], encoded[i]) }
+        if pendingTotals.reduce(0, { $0 + $1.count }) > Self.pendingTotalsLimit { try flushTotals() }
+    }
+
+    /// Moves the cells of one scope kind by what each changed decision adds.
+    private static func move(_ cells: inout [Bytes: Totals], kind: Int, by changed: UnsafeBufferPointer<CachedDecision>) {
         // A decision's dimensions never change, so its group keys are those of its state now.
         // Cell keys are built in one reused buffer: a new array only when a cell is new.
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
-        // A decision adds about five cells of its own (the others it shares): room made
-        // once, rather than the table rehashed at every doubling.
-        pendingTotals.reserveCapacity(pendingTotals.count + 6 * decisions.count)
-        for cached in decisions.values {
+        // Room made once, rather than the table rehashed at every doubling.
+        cells.reserveCapacity(cells.count + (kind == 0 ? 64 : changed.count))
+        for cached in changed {
             guard let base = cached.base else { continue }
             let d = cached.state
             let delta = Totals(of: d) - base
-            for scope in TotalsScope.all(of: d) {
-                // The scope's bytes once, then each grouping's tag and key after them.
-                scratch.removeAll(keepingCapacity: true)
-                scope.appendScope(to: &scratch)
-                let scopeEnd = scratch.count
-                for grouping in Grouping.allCases {
-                    scratch.removeSubrange(scopeEnd...)
-                    scratch.append(grouping.tag)
-                    scratch.append(contentsOf: grouping.key(of: d).utf8)
-                    pendingTotals[Bytes(scratch), default: Totals()] += delta
-                }
+            // The scope's bytes once, then each grouping's tag and key after them.
+            scratch.removeAll(keepingCapacity: true)
+            TotalsScope.of(d, kind: kind).appendScope(to: &scratch)
+            let scopeEnd = scratch.count
+            for grouping in Grouping.allCases {
+                scratch.removeSubrange(scopeEnd...)
+                scratch.append(grouping.tag)
+                scratch.append(contentsOf: grouping.key(of: d).utf8)
+                cells[Bytes(scratch), default: Totals()] += delta
             }
         }
-        if pendingTotals.count > Self.pendingTotalsLimit { try flushTotals() }
-        decisions.removeAll(keepingCapacity: true)
     }
 
     private mutating func flushTotals() throws {
-        let cells = Array(pendingTotals)
-        for i in KeyOrder.sorted(cells.map(\.key.bytes)) {
-            let (cell, delta) = cells[i]
+        // Each kind's cells sorted on a core of its own; the kind is the key's first
+        // byte, so kind after kind is key order.
+        var sorted = [[(Bytes, Totals)]](repeating: [], count: pendingTotals.count)
+        pendingTotals.withUnsafeBufferPointer { shards in
+            sorted.withUnsafeMutableBufferPointer { sorted in
+                Parallel.run(tasks: shards.count) { kind in
+                    let cells = Array(shards[kind])
+                    sorted[kind] = KeyOrder.sorted(cells.map(\.key.bytes)).map { cells[$0] }
+                }
+            }
+        }
+        for i in pendingTotals.indices { pendingTotals[i].removeAll(keepingCapacity: true) }
+        for (cell, delta) in sorted.joined() {
             let current = try kv.get(.totals, cell.bytes).map(Totals.init(encoded:)) ?? Totals()
             try kv.put(.totals, cell.bytes, (current + delta).encoded)
         }
-        pendingTotals.removeAll(keepingCapacity: true)
     }
 }
 

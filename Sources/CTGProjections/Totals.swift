@@ -91,7 +91,16 @@ public struct TotalsScope: Hashable, Sendable {
     }
 
     static func all(of d: DecisionState) -> [TotalsScope] {
-        [TotalsScope(), TotalsScope(convention: d.stream), TotalsScope(year: d.year), TotalsScope(convention: d.stream, year: d.year)]
+        (0..<kinds).map { of(d, kind: $0) }
+    }
+
+    /// The four kinds of scope, numbered as the first byte of their keys: all (0), one
+    /// convention (1), one year (2), one convention in one year (3).
+    static let kinds = 4
+
+    /// The scope of `kind` that `d` counts in.
+    static func of(_ d: DecisionState, kind: Int) -> TotalsScope {
+        TotalsScope(convention: kind & 1 != 0 ? d.stream : nil, year: kind & 2 != 0 ? d.year : nil)
     }
 
     func prefix(_ grouping: Grouping) -> [UInt8] {

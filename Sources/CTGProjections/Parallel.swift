@@ -1,0 +1,42 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs independent pieces of a flush on every core. A batch's flush comes after its last
+/// event, when the parsing threads are idle and only the applying thread works: what
+/// does not touch the store (encoding states, moving totals, sorting keys) is spread.
+enum Parallel {
+    /// Calls `body(task)` for each task in `0..<tasks`, on as many threads as there are
+    /// cores, and returns when all are done. Tasks must not touch the same memory.
+    static func run(tasks: Int, _ body: (Int) -> Void) {
+        if tasks <= 1 {
+            if tasks == 1 { body(0) }
+            return
+        }
+        // The tasks share nothing but what their caller hands each of them, which
+        // `concurrentPerform`'s `@Sendable` cannot see: that is the caller's contract.
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let task = body
+            DispatchQueue.concurrentPerform(iterations: tasks) { task($0) }
+        }
+    }
+
+    /// Calls `body` with slices of `0..<count`, one per core, side by side.
+    static func forEachSlice(of count: Int, _ body: (Range<Int>) -> Void) {
+        let slices = min(count, max(1, ProcessInfoShim.cores))
+        guard slices > 1 else { return body(0..<count) }
+        run(tasks: slices) { i in body(count * i / slices..<count * (i + 1) / slices) }
+    }
+}
+
+/// The number of cores, without Foundation in this module.
+enum ProcessInfoShim {
+    static let cores: Int = {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }()
+}
