@@ -11,6 +11,7 @@ public struct BatchAppender {
     public let tables: LogTables
     public private(set) var lastSeq: UInt64
     public private(set) var lastHash: [UInt8]
+    private var spareHash = [UInt8](repeating: 0, count: 32)
     /// The ledger's clock for this batch: one UTC instant, never before an earlier batch's.
     public let recordedAt: String
     public private(set) var appended = 0
@@ -68,19 +69,26 @@ public struct BatchAppender {
                 "expectedVersion \(expected) but stream \(event.stream) is at version \(current)")
         }
         let version = current + 1
-        var hash = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        withUnsafeMutableBytes(of: &hash) { digest in
+        // The closures below capture locals only: one capturing `self` had the whole
+        // appender copied (and its fields retained) at every event.
+        let (txn, tables, recordedAt, prevHash) = (txn, tables, recordedAt, lastHash)
+        // The new hash goes into the spare buffer (the previous event's prevHash), taken
+        // out so it is uniquely held and written in place: no array per event.
+        var hash = spareHash
+        spareHash = []
+        hash.withUnsafeMutableBytes { digest in
             EventRecord.finishHash(
                 event.prefixHasher, canonical: event.canonical, ledgerOffset: event.ledgerOffset,
-                seq: seq, version: version, recordedAt: recordedAt, prevHash: lastHash, into: digest)
+                seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash, into: digest)
         }
         try withUnsafeBytes(of: seqKey) { seqKey in
-            try withUnsafeBytes(of: hash) { hash in
-                try store(event, version: version, hash: hash, key: seqKey)
-                lastHash.withUnsafeMutableBytes { $0.copyMemory(from: hash) }
+            try hash.withUnsafeBytes { hash in
+                try BatchAppender.store(event, version: version, prevHash: prevHash, hash: hash, recordedAt: recordedAt, key: seqKey, in: txn, tables)
             }
-            try putStreamVersion(event.stream, version, seqKey: seqKey)
+            try BatchAppender.putStreamVersion(event.stream, version, seqKey: seqKey, in: txn, tables)
         }
+        spareHash = prevHash
+        lastHash = hash
         if let cached { versions.values[cached] = version } else { versions[key] = version }
         lastSeq = seq
         appended += 1
@@ -96,7 +104,7 @@ public struct BatchAppender {
     }
 
     /// Points `stream ‖ 0 ‖ version` (see `LogKey.streamVersion`) at the event's seq.
-    private func putStreamVersion(_ stream: String, _ version: UInt64, seqKey: UnsafeRawBufferPointer) throws {
+    private static func putStreamVersion(_ stream: String, _ version: UInt64, seqKey: UnsafeRawBufferPointer, in txn: Transaction, _ tables: LogTables) throws {
         var stream = stream
         try stream.withUTF8 { name in
             try withUnsafeTemporaryAllocation(byteCount: name.count + 9, alignment: 1) { key in
@@ -109,11 +117,14 @@ public struct BatchAppender {
     }
 
     /// Writes the record in place in its page: it is the largest value of a batch.
-    private func store(_ event: Envelope, version: UInt64, hash: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) throws {
+    private static func store(
+        _ event: Envelope, version: UInt64, prevHash: [UInt8], hash: UnsafeRawBufferPointer, recordedAt: String, key: UnsafeRawBufferPointer,
+        in txn: Transaction, _ tables: LogTables
+    ) throws {
         let count = EventRecord.encodedCount(recordedAt: recordedAt, canonical: event.canonical)
         try txn.put(tables.events, key: key, reserving: count, flags: .append) { buffer in
             EventRecord.encode(
-                version: version, prevHash: lastHash, hash: hash, recordedAt: recordedAt,
+                version: version, prevHash: prevHash, hash: hash, recordedAt: recordedAt,
                 ledgerOffset: event.ledgerOffset, canonical: event.canonical, into: buffer)
         }
     }

@@ -27,8 +27,8 @@ public final class Envelope: Sendable {
     /// SHA-256 state after the bytes before the `ledger` member: the part of the hash that
     /// does not depend on the event's place in the log, computed by whoever parses it.
     /// Events read back from the log do not need it (their hash is recomputed whole).
-    public var prefixHasher: SHA256 { prefix ?? Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset) }
-    private let prefix: SHA256?
+    public var prefixHasher: SHA256 { prefix?.take() ?? Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset) }
+    private let prefix: PrefixHasher?
 
     public static let envelopeFields: Set<String> = [
         "id", "stream", "type", "schema", "occurredAt", "actor", "sourceDoc", "assumed", "expectedVersion", "data",
@@ -131,7 +131,7 @@ public final class Envelope: Sendable {
             for i in object.members.indices where Envelope.isDropped(object.members[i]) { dropped |= 1 << UInt64(i) }
             let (canonical, offset) = Envelope.canonicalForm(object.members, adding: added, skipping: dropped)
             (self.canonical, self.ledgerOffset) = (canonical, offset)
-            self.prefix = Envelope.hashPrefix(canonical, ledgerOffset: offset)
+            self.prefix = PrefixHasher(Envelope.hashPrefix(canonical, ledgerOffset: offset))
         }
     }
 
@@ -256,6 +256,17 @@ public final class Envelope: Sendable {
             }
         }
     }
+}
+
+/// The hash state of an event's bytes before its `ledger` member, made on a parsing
+/// thread and taken once by the applying one: the taker then holds the only reference to
+/// the state, so finishing the hash does not copy it first (SHA256 is copy-on-write).
+/// Written before the event is handed over between threads (under the hand-over's lock)
+/// and taken after, by one thread; a second taker gets nil and hashes from the bytes.
+final class PrefixHasher: @unchecked Sendable {
+    private var hasher: SHA256?
+    init(_ hasher: SHA256) { self.hasher = hasher }
+    func take() -> SHA256? { hasher.take() }
 }
 
 /// RFC 6901 JSON Pointers, to check that `assumed` names values of the event.
