@@ -144,7 +144,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
                 }
             }
         }
-        for i in KeyOrder.sorted(keys) { try kv.put(.conventions, keys[i], encoded[i]) }
+        try write(.conventions, keys: keys, values: encoded)
     }
 
     /// Writes the decisions and moves the totals by what changed since they were cached.
@@ -169,7 +169,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
             }
         }
         let keys = changed.map { Array($0.state.id.utf8) }
-        for i in KeyOrder.sorted(keys) { try kv.put(.decisions, keys[i], encoded[i]) }
+        try write(.decisions, keys: keys, values: encoded)
         if pendingTotals.reduce(0, { $0 + $1.count }) > Self.pendingTotalsLimit { try flushTotals() }
     }
 
@@ -211,9 +211,23 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
             }
         }
         for i in pendingTotals.indices { pendingTotals[i].removeAll(keepingCapacity: true) }
+        // Into an empty table (a first import), every cell is new and comes in key order.
+        let fresh = try kv.isEmpty(.totals)
         for (cell, delta) in sorted.joined() {
-            let current = try kv.get(.totals, cell.bytes).map(Totals.init(encoded:)) ?? Totals()
-            try kv.put(.totals, cell.bytes, (current + delta).encoded)
+            if fresh {
+                try kv.append(.totals, cell.bytes, delta.encoded)
+            } else {
+                let current = try kv.get(.totals, cell.bytes).map(Totals.init(encoded:)) ?? Totals()
+                try kv.put(.totals, cell.bytes, (current + delta).encoded)
+            }
+        }
+    }
+
+    /// Writes `values` under `keys` in key order: appended when the table is empty.
+    private func write(_ table: Table, keys: [[UInt8]], values: [[UInt8]]) throws {
+        let fresh = try kv.isEmpty(table)
+        for i in KeyOrder.sorted(keys) {
+            if fresh { try kv.append(table, keys[i], values[i]) } else { try kv.put(table, keys[i], values[i]) }
         }
     }
 }

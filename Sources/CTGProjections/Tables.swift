@@ -29,6 +29,10 @@ public protocol KeyValueTables {
     func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]?
     func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws
     func delete(_ table: Table, _ key: [UInt8]) throws
+    /// Whether `table` has no entry.
+    func isEmpty(_ table: Table) throws -> Bool
+    /// Stores a key that sorts after every key of `table` (a store may then skip the search).
+    func append(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws
     /// Entries whose key starts with `prefix`, in key byte order, until `body` returns false.
     func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws
 }
@@ -60,6 +64,8 @@ public struct LMDBTables: KeyValueTables {
     public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { try txn.get(database(table), key: key) }
     public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try txn.put(database(table), key: key, value: value) }
     public func delete(_ table: Table, _ key: [UInt8]) throws { try txn.delete(database(table), key: key) }
+    public func isEmpty(_ table: Table) throws -> Bool { try txn.count(database(table)) == 0 }
+    public func append(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try txn.put(database(table), key: key, value: value, flags: .append) }
 
     public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
         try txn.forEach(database(table), prefix: prefix) { entry in try body(entry.keyBytes, entry.valueBytes) }
@@ -80,6 +86,8 @@ public final class MemoryTables: KeyValueTables {
     public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { tables[table]?[Bytes(key)] }
     public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { tables[table, default: [:]][Bytes(key)] = value }
     public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table]?[Bytes(key)] = nil }
+    public func isEmpty(_ table: Table) throws -> Bool { count(table) == 0 }
+    public func append(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try put(table, key, value) }
 
     /// The number of entries of `table`.
     public func count(_ table: Table) -> Int { tables[table]?.count ?? 0 }

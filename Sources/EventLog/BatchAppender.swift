@@ -16,7 +16,17 @@ public struct BatchAppender {
     public let recordedAt: String
     public private(set) var appended = 0
     public private(set) var skipped = 0
-    private var versions: [Key: UInt64] = [:]
+    /// The streams this batch appends to: each one's version now, and the seqs of its new
+    /// versions, written to the stream index by `finish()` in key order (stream, then
+    /// version) rather than one put per event at a different place in the index.
+    private var streams: [Key: StreamAppends] = [:]
+
+    private struct StreamAppends {
+        /// The stream's version before the batch.
+        let base: UInt64
+        var seqs: [UInt64] = []
+        var version: UInt64 { base + UInt64(seqs.count) }
+    }
 
     /// What became of one event.
     public enum Outcome {
@@ -61,8 +71,8 @@ public struct BatchAppender {
         }
         let key = Key(event.stream)
         // One hash of the stream per event: the version is updated through its index.
-        let cached = versions.index(forKey: key)
-        let current = try cached.map { versions.values[$0] } ?? reader.streamVersion(event.stream)
+        let cached = streams.index(forKey: key)
+        let current = try cached.map { streams.values[$0].version } ?? reader.streamVersion(event.stream)
         if let expected = event.expectedVersion, expected != current {
             throw Rejection(
                 "version-conflict",
@@ -85,11 +95,16 @@ public struct BatchAppender {
             try hash.withUnsafeBytes { hash in
                 try BatchAppender.store(event, version: version, prevHash: prevHash, hash: hash, recordedAt: recordedAt, key: seqKey, in: txn, tables)
             }
-            try BatchAppender.putStreamVersion(event.stream, version, seqKey: seqKey, in: txn, tables)
         }
         spareHash = prevHash
         lastHash = hash
-        if let cached { versions.values[cached] = version } else { versions[key] = version }
+        if let cached {
+            streams.values[cached].seqs.append(seq)
+        } else {
+            var appends = StreamAppends(base: current)
+            appends.seqs.append(seq)
+            streams[key] = appends
+        }
         lastSeq = seq
         appended += 1
         return .appended(seq: seq, version: version)
@@ -103,18 +118,6 @@ public struct BatchAppender {
         }
     }
 
-    /// Points `stream ‖ 0 ‖ version` (see `LogKey.streamVersion`) at the event's seq.
-    private static func putStreamVersion(_ stream: String, _ version: UInt64, seqKey: UnsafeRawBufferPointer, in txn: Transaction, _ tables: LogTables) throws {
-        var stream = stream
-        try stream.withUTF8 { name in
-            try withUnsafeTemporaryAllocation(byteCount: name.count + 9, alignment: 1) { key in
-                key.copyMemory(from: UnsafeRawBufferPointer(name))
-                key[name.count] = 0
-                key.storeBytes(of: version.bigEndian, toByteOffset: name.count + 1, as: UInt64.self)
-                try txn.put(tables.streams, key: UnsafeRawBufferPointer(key), value: seqKey)
-            }
-        }
-    }
 
     /// Writes the record in place in its page: it is the largest value of a batch.
     private static func store(
@@ -133,8 +136,30 @@ public struct BatchAppender {
     /// batch); call once after the last event, before commit.
     public func finish() throws {
         guard appended > 0 else { return }
-        for (stream, version) in versions {
-            try txn.put(tables.heads, key: Array(stream.string.utf8), value: LogKey.seq(version))
+        // Stream after stream in byte order, each one's versions in order: the index's key
+        // order (`stream ‖ 0 ‖ version`; a stream name has no 0 byte), so every put lands
+        // next to the previous one, or — into an empty index — is an append.
+        let order = streams.keys.sorted()
+        let fresh = try txn.count(tables.streams) == 0
+        for stream in order {
+            let appends = streams[stream]!
+            var name = stream.string
+            try name.withUTF8 { name in
+                try withUnsafeTemporaryAllocation(byteCount: name.count + 9, alignment: 1) { key in
+                    key.copyMemory(from: UnsafeRawBufferPointer(name))
+                    key[name.count] = 0
+                    for (i, seq) in appends.seqs.enumerated() {
+                        key.storeBytes(of: (appends.base + 1 + UInt64(i)).bigEndian, toByteOffset: name.count + 1, as: UInt64.self)
+                        try withUnsafeBytes(of: seq.bigEndian) { value in
+                            try txn.put(tables.streams, key: UnsafeRawBufferPointer(key), value: value, flags: fresh ? .append : [])
+                        }
+                    }
+                }
+            }
+        }
+        let freshHeads = try txn.count(tables.heads) == 0
+        for stream in order {
+            try txn.put(tables.heads, key: Array(stream.string.utf8), value: LogKey.seq(streams[stream]!.version), flags: freshHeads ? .append : [])
         }
         try txn.put(tables.meta, key: Array("lastHash".utf8), value: lastHash)
         try txn.put(tables.meta, key: Array("lastRecordedAt".utf8), value: Array(recordedAt.utf8))

@@ -53,11 +53,13 @@ public final class EventRecord: Sendable {
     /// `finishHash` written into the 32 bytes of `digest` (on the appender's stack: no
     /// array made and freed per event).
     static func finishHash(
-        _ prefix: SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8],
+        _ prefix: consuming SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8],
         into digest: UnsafeMutableRawBufferPointer
     ) {
         precondition(digest.count == 32)
-        var hasher = prefix
+        // Consumed, not copied: a second reference to the state would make SHA256 copy it
+        // (copy-on-write) before the first update.
+        var hasher = consume prefix
         // The ledger member is built on the stack: this runs once per appended event.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ledgerMemberCapacity) { buffer in
             var out = ByteWriter(buffer)
