@@ -25,9 +25,10 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     /// Total cells moved by decisions already flushed, written at the final `flush()`
     /// (or past `pendingTotalsLimit` cells): a cell moves by many decisions, and a batch
     /// that flushes decisions several times then writes it once.
-    /// One table per scope kind (the key's first byte, see `TotalsScope.kind`): built
-    /// side by side on several threads, written one after the other in key order.
-    private var pendingTotals: [[Bytes: Totals]] = Array(repeating: [:], count: TotalsScope.kinds)
+    /// Only the finest scope's cells (one convention in one year) are kept: every other
+    /// cell is a sum of those (over years, conventions or both), derived at `flushTotals`
+    /// from far fewer cells than the decisions that moved them.
+    private var pendingTotals: [Bytes: Totals] = [:]
     public static var pendingTotalsLimit: Int { 262_144 }
     private var checkpoint: UInt64?
     /// Conventions cached beyond this many are written out and dropped, to bound memory.
@@ -151,16 +152,16 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private mutating func flushDecisions() throws {
         let changed = decisions.values.filter { $0.base != nil }
         decisions.removeAll(keepingCapacity: true)
-        // On every core: the decisions encoded, and each scope kind's totals moved by
-        // (state now − state when first changed) of every changed decision.
+        // Side by side: the decisions encoded, and the finest totals moved by (state now −
+        // state when first changed) of every changed decision.
         var encoded = [[UInt8]](repeating: [], count: changed.count)
         let codec = codec
         changed.withUnsafeBufferPointer { changed in
             encoded.withUnsafeMutableBufferPointer { encoded in
-                pendingTotals.withUnsafeMutableBufferPointer { shards in
-                    Parallel.run(tasks: TotalsScope.kinds + 1) { task in
-                        if task < TotalsScope.kinds {
-                            ProjectionWriter.move(&shards[task], kind: task, by: changed)
+                withUnsafeMutablePointer(to: &pendingTotals) { cells in
+                    Parallel.run(tasks: 2) { task in
+                        if task == 0 {
+                            ProjectionWriter.move(&cells.pointee, by: changed)
                         } else {
                             for i in changed.indices { encoded[i] = codec.encode(changed[i].state) }
                         }
@@ -170,24 +171,24 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         }
         let keys = changed.map { Array($0.state.id.utf8) }
         try write(.decisions, keys: keys, values: encoded)
-        if pendingTotals.reduce(0, { $0 + $1.count }) > Self.pendingTotalsLimit { try flushTotals() }
+        if pendingTotals.count > Self.pendingTotalsLimit { try flushTotals() }
     }
 
-    /// Moves the cells of one scope kind by what each changed decision adds.
-    private static func move(_ cells: inout [Bytes: Totals], kind: Int, by changed: UnsafeBufferPointer<CachedDecision>) {
+    /// Moves the convention-and-year cells by what each changed decision adds.
+    private static func move(_ cells: inout [Bytes: Totals], by changed: UnsafeBufferPointer<CachedDecision>) {
         // A decision's dimensions never change, so its group keys are those of its state now.
         // Cell keys are built in one reused buffer: a new array only when a cell is new.
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
         // Room made once, rather than the table rehashed at every doubling.
-        cells.reserveCapacity(cells.count + (kind == 0 ? 64 : changed.count))
-        for cached in changed {
-            guard let base = cached.base else { continue }
-            let d = cached.state
+        cells.reserveCapacity(cells.count + 3 * changed.count)
+        for i in changed.indices {
+            guard let base = changed[i].base else { continue }
+            let d = changed[i].state
             let delta = Totals(of: d) - base
             // The scope's bytes once, then each grouping's tag and key after them.
             scratch.removeAll(keepingCapacity: true)
-            TotalsScope.of(d, kind: kind).appendScope(to: &scratch)
+            TotalsScope.of(d, kind: TotalsScope.finest).appendScope(to: &scratch)
             let scopeEnd = scratch.count
             for grouping in Grouping.allCases {
                 scratch.removeSubrange(scopeEnd...)
@@ -199,18 +200,19 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     }
 
     private mutating func flushTotals() throws {
-        // Each kind's cells sorted on a core of its own; the kind is the key's first
-        // byte, so kind after kind is key order.
-        var sorted = [[(Bytes, Totals)]](repeating: [], count: pendingTotals.count)
-        pendingTotals.withUnsafeBufferPointer { shards in
+        let finest = Array(pendingTotals)
+        pendingTotals.removeAll(keepingCapacity: true)
+        // Every scope kind from the finest cells, each kind sorted on a core of its own;
+        // the kind is the key's first byte, so kind after kind is key order.
+        var sorted = [[(Bytes, Totals)]](repeating: [], count: TotalsScope.kinds)
+        finest.withUnsafeBufferPointer { finest in
             sorted.withUnsafeMutableBufferPointer { sorted in
-                Parallel.run(tasks: shards.count) { kind in
-                    let cells = Array(shards[kind])
-                    sorted[kind] = KeyOrder.sorted(cells.map(\.key.bytes)).map { cells[$0] }
+                Parallel.run(tasks: TotalsScope.kinds) { kind in
+                    let cells = kind == TotalsScope.finest ? Array(finest) : Array(TotalsScope.sum(finest, into: kind))
+                    sorted[kind] = KeyOrder.sorted(cells.map(\.0.bytes)).map { cells[$0] }
                 }
             }
         }
-        for i in pendingTotals.indices { pendingTotals[i].removeAll(keepingCapacity: true) }
         // Into an empty table (a first import), every cell is new and comes in key order.
         let fresh = try kv.isEmpty(.totals)
         for (cell, delta) in sorted.joined() {

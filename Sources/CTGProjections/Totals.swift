@@ -98,6 +98,33 @@ public struct TotalsScope: Hashable, Sendable {
     /// convention (1), one year (2), one convention in one year (3).
     static let kinds = 4
 
+    /// One convention in one year: every other scope's cell is a sum of these.
+    static let finest = 3
+
+    /// The cells of scope `kind` summed from cells of the finest scope, whose keys are
+    /// `3 ‖ length ‖ convention ‖ year (u32 BE) ‖ grouping tag ‖ group key` (see
+    /// `appendScope`): the convention, the year or both are left out of the key.
+    static func sum(_ finest: UnsafeBufferPointer<(key: Bytes, value: Totals)>, into kind: Int) -> [Bytes: Totals] {
+        var cells: [Bytes: Totals] = [:]
+        cells.reserveCapacity(kind == 1 ? finest.count : 1024)
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(256)
+        for (key, delta) in finest {
+            key.bytes.withUnsafeBufferPointer { k in
+                precondition(k.count >= 7 && k[0] == UInt8(TotalsScope.finest), "not a convention-and-year cell")
+                let conventionEnd = 2 + Int(k[1])
+                let yearEnd = conventionEnd + 4
+                scratch.removeAll(keepingCapacity: true)
+                scratch.append(UInt8(kind))
+                if kind & 1 != 0 { scratch.append(contentsOf: k[1..<conventionEnd]) }
+                if kind & 2 != 0 { scratch.append(contentsOf: k[conventionEnd..<yearEnd]) }
+                scratch.append(contentsOf: k[yearEnd...])
+            }
+            cells[Bytes(scratch), default: Totals()] += delta
+        }
+        return cells
+    }
+
     /// The scope of `kind` that `d` counts in.
     static func of(_ d: DecisionState, kind: Int) -> TotalsScope {
         TotalsScope(convention: kind & 1 != 0 ? d.stream : nil, year: kind & 2 != 0 ? d.year : nil)
