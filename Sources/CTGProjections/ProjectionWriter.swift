@@ -21,6 +21,8 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     /// removal and insertion (two hashes) a dictionary move would take. An index stays
     /// valid until the dictionary gains or loses a key, which nothing does while lent.
     private var lent: Dictionary<Key, ConventionState?>.Index?
+    /// The convention put back last and where it sits (valid until a key is added).
+    private var lastConvention: (key: Key, index: Dictionary<Key, ConventionState?>.Index)?
     private var decisions: [Key: CachedDecision] = [:]
     /// Total cells moved by decisions already flushed, written at the final `flush()`
     /// (or past `pendingTotalsLimit` cells): a cell moves by many decisions, and a batch
@@ -67,7 +69,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     public mutating func convention(_ stream: String) throws -> ConventionState? {
         // Handed over, not copied: the rules change the only reference in place, then put it back.
-        if let index = conventions.index(forKey: Key(stream)) {
+        let key = Key(stream)
+        // Most events follow one of the same convention: its place is tried first.
+        if let index = lastConvention.flatMap({ $0.key == key ? $0.index : nil }) ?? conventions.index(forKey: key) {
             lent = index
             guard let taken = conventions.values[index].take() else { preconditionFailure("convention \(stream) lent twice") }
             return taken
@@ -80,8 +84,11 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         let key = Key(state.id)
         if let index = lent.take(), conventions.keys[index] == key {
             conventions.values[index] = consume state
+            lastConvention = (key, index)
         } else {
             conventions[key] = .some(consume state)
+            // An insertion moves entries: the index is taken again after one.
+            lastConvention = (key, conventions.index(forKey: key)!)
         }
     }
 
@@ -129,6 +136,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private mutating func flushConventions() throws {
         let entries = Array(conventions)
         conventions.removeAll(keepingCapacity: true)
+        lastConvention = nil
         let keys = entries.map { Array($0.key.string.utf8) }
         // Encoded on every core (a convention is the largest state), written in key order
         // as every table is at flush: each put then lands next to the previous one (see
@@ -200,27 +208,26 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     }
 
     private mutating func flushTotals() throws {
-        let finest = Array(pendingTotals)
-        pendingTotals.removeAll(keepingCapacity: true)
+        let finest = pendingTotals
+        pendingTotals = [:]
         // Every scope kind from the finest cells, each kind sorted on a core of its own;
         // the kind is the key's first byte, so kind after kind is key order.
-        var sorted = [[(Bytes, Totals)]](repeating: [], count: TotalsScope.kinds)
-        finest.withUnsafeBufferPointer { finest in
-            sorted.withUnsafeMutableBufferPointer { sorted in
-                Parallel.run(tasks: TotalsScope.kinds) { kind in
-                    let cells = kind == TotalsScope.finest ? Array(finest) : Array(TotalsScope.sum(finest, into: kind))
-                    sorted[kind] = KeyOrder.sorted(cells.map(\.0.bytes)).map { cells[$0] }
-                }
+        var sorted = [SortedCells](repeating: SortedCells(), count: TotalsScope.kinds)
+        sorted.withUnsafeMutableBufferPointer { sorted in
+            Parallel.run(tasks: TotalsScope.kinds) { kind in
+                sorted[kind] = SortedCells(kind == TotalsScope.finest ? finest : TotalsScope.sum(finest, into: kind))
             }
         }
         // Into an empty table (a first import), every cell is new and comes in key order.
         let fresh = try kv.isEmpty(.totals)
-        for (cell, delta) in sorted.joined() {
-            if fresh {
-                try kv.append(.totals, cell.bytes, delta.encoded)
-            } else {
-                let current = try kv.get(.totals, cell.bytes).map(Totals.init(encoded:)) ?? Totals()
-                try kv.put(.totals, cell.bytes, (current + delta).encoded)
+        for cells in sorted {
+            try cells.forEach { key, delta in
+                if fresh {
+                    try delta.withEncoded { try kv.put(.totals, key: key, value: $0, appending: true) }
+                } else {
+                    let current = try kv.get(.totals, Array(key)).map(Totals.init(encoded:)) ?? Totals()
+                    try (current + delta).withEncoded { try kv.put(.totals, key: key, value: $0, appending: false) }
+                }
             }
         }
     }
@@ -273,6 +280,39 @@ enum KeyOrder {
             }
         }
         return spans.map(\.index)
+    }
+}
+
+/// Totals cells in key order, their keys copied into one buffer: sorting and writing
+/// tens of thousands of cells then moves offsets, not arrays (each a retain and release).
+struct SortedCells {
+    private var keys: [UInt8] = []
+    private var cells: [(offset: Int, count: Int, totals: Totals)] = []
+
+    init() {}
+
+    init(_ unsorted: [Bytes: Totals]) {
+        keys.reserveCapacity(unsorted.count * 32)
+        cells.reserveCapacity(unsorted.count)
+        for (key, totals) in unsorted {
+            cells.append((keys.count, key.bytes.count, totals))
+            keys.append(contentsOf: key.bytes)
+        }
+        keys.withUnsafeBytes { keys in
+            guard let base = keys.baseAddress else { return }
+            cells.sort { a, b in
+                let common = min(a.count, b.count)
+                let order = common == 0 ? 0 : memcmp(base + a.offset, base + b.offset, common)
+                return order != 0 ? order < 0 : a.count < b.count
+            }
+        }
+    }
+
+    /// Calls `body` with each key (valid during the call) and its totals, in key order.
+    func forEach(_ body: (UnsafeRawBufferPointer, Totals) throws -> Void) rethrows {
+        try keys.withUnsafeBytes { keys in
+            for cell in cells { try body(UnsafeRawBufferPointer(rebasing: keys[cell.offset..<cell.offset + cell.count]), cell.totals) }
+        }
     }
 }
 

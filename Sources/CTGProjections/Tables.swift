@@ -33,6 +33,8 @@ public protocol KeyValueTables {
     func isEmpty(_ table: Table) throws -> Bool
     /// Stores a key that sorts after every key of `table` (a store may then skip the search).
     func append(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws
+    /// `put`, or with `appending` `append`, of bytes borrowed for the call.
+    func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws
     /// Entries whose key starts with `prefix`, in key byte order, until `body` returns false.
     func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws
 }
@@ -66,6 +68,9 @@ public struct LMDBTables: KeyValueTables {
     public func delete(_ table: Table, _ key: [UInt8]) throws { try txn.delete(database(table), key: key) }
     public func isEmpty(_ table: Table) throws -> Bool { try txn.count(database(table)) == 0 }
     public func append(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try txn.put(database(table), key: key, value: value, flags: .append) }
+    public func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws {
+        try txn.put(database(table), key: key, value: value, flags: appending ? .append : [])
+    }
 
     public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
         try txn.forEach(database(table), prefix: prefix) { entry in try body(entry.keyBytes, entry.valueBytes) }
@@ -88,6 +93,9 @@ public final class MemoryTables: KeyValueTables {
     public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table]?[Bytes(key)] = nil }
     public func isEmpty(_ table: Table) throws -> Bool { count(table) == 0 }
     public func append(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try put(table, key, value) }
+    public func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws {
+        try put(table, [UInt8](key), [UInt8](value))
+    }
 
     /// The number of entries of `table`.
     public func count(_ table: Table) -> Int { tables[table]?.count ?? 0 }

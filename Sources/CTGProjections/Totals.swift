@@ -36,6 +36,12 @@ public struct Totals: Sendable, Equatable {
         }
     }
 
+    /// `encoded`, on the stack.
+    func withEncoded<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var words = (decided.cents.littleEndian, paid.cents.littleEndian, recovered.cents.littleEndian)
+        return try withUnsafeBytes(of: &words) { try body($0) }
+    }
+
     init(encoded bytes: [UInt8]) {
         precondition(bytes.count == 24, "totals cell of \(bytes.count) bytes")
         func at(_ i: Int) -> Money {
@@ -104,7 +110,7 @@ public struct TotalsScope: Hashable, Sendable {
     /// The cells of scope `kind` summed from cells of the finest scope, whose keys are
     /// `3 ‖ length ‖ convention ‖ year (u32 BE) ‖ grouping tag ‖ group key` (see
     /// `appendScope`): the convention, the year or both are left out of the key.
-    static func sum(_ finest: UnsafeBufferPointer<(key: Bytes, value: Totals)>, into kind: Int) -> [Bytes: Totals] {
+    static func sum(_ finest: [Bytes: Totals], into kind: Int) -> [Bytes: Totals] {
         var cells: [Bytes: Totals] = [:]
         cells.reserveCapacity(kind == 1 ? finest.count : 1024)
         var scratch: [UInt8] = []

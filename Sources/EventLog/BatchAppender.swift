@@ -21,6 +21,9 @@ public struct BatchAppender {
     /// version) rather than one put per event at a different place in the index.
     private var streams: [Key: StreamAppends] = [:]
 
+    /// The stream of the last appended event and where it sits in `streams`.
+    private var lastStream: (key: Key, index: Dictionary<Key, StreamAppends>.Index)?
+
     private struct StreamAppends {
         /// The stream's version before the batch.
         let base: UInt64
@@ -71,7 +74,8 @@ public struct BatchAppender {
         }
         let key = Key(event.stream)
         // One hash of the stream per event: the version is updated through its index.
-        let cached = streams.index(forKey: key)
+        // Most events follow one of the same stream: the last stream's place is tried first.
+        let cached = lastStream.flatMap { $0.key == key ? $0.index : nil } ?? streams.index(forKey: key)
         let current = try cached.map { streams.values[$0].version } ?? reader.streamVersion(event.stream)
         if let expected = event.expectedVersion, expected != current {
             throw Rejection(
@@ -105,6 +109,8 @@ public struct BatchAppender {
             appends.seqs.append(seq)
             streams[key] = appends
         }
+        // An insertion moves entries: the index is taken again after one.
+        lastStream = (key, cached ?? streams.index(forKey: key)!)
         lastSeq = seq
         appended += 1
         return .appended(seq: seq, version: version)

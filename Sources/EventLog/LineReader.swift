@@ -66,7 +66,7 @@ public final class LineReader {
     public func next(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
         while true {
             if skippingPartialLine {
-                if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+                if let newline = newlineIndex() {
                     start = newline + 1
                     skippingPartialLine = false
                 } else if eof {
@@ -78,7 +78,7 @@ public final class LineReader {
                 continue
             }
             if bufferOffset + start >= limit { return false }
-            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+            if let newline = newlineIndex() {
                 lineNumber += 1
                 let lineStart = start
                 start = newline + 1
@@ -96,6 +96,16 @@ public final class LineReader {
                 return true
             }
             try fill()
+        }
+    }
+
+    /// The index of the first newline in `buffer[start..<end]`, found by `memchr` (which
+    /// reads many bytes per step, where a loop over the slice reads one).
+    private func newlineIndex() -> Int? {
+        guard start < end else { return nil }
+        return buffer.withUnsafeBufferPointer { b in
+            guard let found = memchr(b.baseAddress! + start, 0x0A, end - start) else { return nil }
+            return b.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
         }
     }
 

@@ -63,12 +63,15 @@ public struct JSONMember: Sendable, Equatable {
     /// `keyPrefix` of a key's UTF-8 bytes.
     public static func prefix(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var p: UInt64 = 0
-        for j in 0..<8 {
-            let b: UInt8 = j < bytes.count ? bytes[j] : 0
-            if b >= 0xF0 { return unordered }
-            p = p << 8 | UInt64(b)
+        if bytes.count >= 8 {
+            // One load; big-endian so that integer order is byte order.
+            p = UInt64(bigEndian: UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt64.self))
+        } else {
+            for j in 0..<bytes.count { p |= UInt64(bytes[j]) << UInt64(56 - 8 * j) }
         }
-        return p
+        // A byte of 0xF0 or more has its four high bits set.
+        let high = p & (p << 1) & (p << 2) & (p << 3) & 0x8080_8080_8080_8080
+        return high == 0 ? p : unordered
     }
 
     public static func == (lhs: JSONMember, rhs: JSONMember) -> Bool {
