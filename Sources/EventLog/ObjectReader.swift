@@ -36,9 +36,13 @@ public struct ObjectReader {
         var i = hint < n ? hint : 0
         var k = key
         let prefix = k.withUTF8 { JSONMember.prefix(of: $0) }
+        // A key of at most 8 bytes is all in its prefix: equal prefixes and lengths are
+        // equal keys (the length tells "a" from "a\u{0}", which pad to the same prefix).
+        let count = key.utf8.count
+        let whole = count <= 8 && prefix != JSONMember.unordered
         for _ in 0..<n {
             // The prefixes tell most keys apart (and an absent field costs a compare per member).
-            if members[i].keyPrefix == prefix && members[i].key.sameBytes(key) {
+            if members[i].keyPrefix == prefix && (whole ? members[i].key.utf8.count == count : members[i].key.sameBytes(key)) {
                 if i < 64 { read |= 1 << UInt64(i) }
                 hint = i + 1
                 return members[i].value
