@@ -23,8 +23,7 @@ public struct BinaryWriter {
     public mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
     public mutating func string(_ value: String) {
-        var s = value
-        s.withUTF8 { b in
+        value.withUTF8Bytes { b in
             varint(UInt64(b.count))
             bytes.append(contentsOf: b)
         }

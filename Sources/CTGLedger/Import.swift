@@ -50,7 +50,7 @@ extension Ledger {
                 // chunk (a copy retains every string of its payload).
                 try chunk.items.withUnsafeBufferPointer { items in
                     for i in items.indices {
-                        try apply(items[i], linesBefore)
+                        try apply(items.baseAddress! + i, linesBefore)
                         progress?.advance(bytes: items[i].bytes)
                         bytesApplied += items[i].bytes
                     }
@@ -79,13 +79,16 @@ extension Ledger {
         let parsed: Result<Envelope, Rejection> = Result { () throws(Rejection) in try Envelope(event, defaultActor: actor ?? Ledger.environmentActor) }
         let id = event.objectValue?["id"]?.stringValue
         return try appendBatch(label: nil, progress: nil) { apply in
-            try apply(ParsedLine(line: 0, bytes: 0, envelope: parsed, event: nil, sniffedId: id), 0)
+            var line = ParsedLine(line: 0, bytes: 0, envelope: parsed, event: nil, sniffedId: id)
+            try apply(&line, 0)
         }
     }
 
     /// What a batch is fed by: it calls its argument with each event in order, and the
-    /// number of input lines before the event's chunk (its line counts from there).
-    private typealias Feed = ((ParsedLine, Int) throws -> Void) throws -> Void
+    /// number of input lines before the event's chunk (its line counts from there). The
+    /// event is lent by address: passed by value, it was copied (every field of its
+    /// payload retained, then released) on the applying thread.
+    private typealias Feed = ((UnsafePointer<ParsedLine>, Int) throws -> Void) throws -> Void
 
     /// One write transaction: the log append and the projections together, or nothing.
     private func appendBatch(label: String?, progress: Progress?, _ feed: Feed) throws -> BatchSummary {
@@ -114,18 +117,18 @@ extension Ledger {
             var appender = try BatchAppender(txn: txn, tables: log, now: LedgerClock.now())
             var projector = ProjectionWriter(LMDBTables(txn, projectionDatabases))
             try feed { parsed, linesBefore in
-                let line = linesBefore + parsed.line > 0 ? linesBefore + parsed.line : nil
+                let line = linesBefore + parsed.pointee.line > 0 ? linesBefore + parsed.pointee.line : nil
                 do {
-                    let envelope = try parsed.envelope.get()
+                    let envelope = try parsed.pointee.envelope.get()
                     do {
                         if case let .appended(seq, version) = try appender.append(envelope) {
-                            try projector.apply(envelope, decoded: parsed.event, at: Rules.Position(seq: seq, version: version))
+                            try projector.apply(envelope, decoded: parsed.pointee.event, at: Rules.Position(seq: seq, version: version))
                         }
                     } catch let rejection as Rejection {
                         throw LedgerError(rejection, file: label, line: line, eventId: envelope.id)
                     }
                 } catch let rejection as Rejection {
-                    throw LedgerError(rejection, file: label, line: line, eventId: parsed.sniffedId)
+                    throw LedgerError(rejection, file: label, line: line, eventId: parsed.pointee.sniffedId)
                 }
             }
             try projector.flush()

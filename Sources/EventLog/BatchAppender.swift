@@ -118,8 +118,7 @@ public struct BatchAppender {
 
     /// Records `id` at `seqKey` unless it is recorded already: then returns that seq.
     private func claimId(_ id: String, seqKey: UnsafeRawBufferPointer) throws -> UInt64? {
-        var id = id
-        return try id.withUTF8 { key in
+        try id.withUTF8Bytes { key in
             try txn.insert(tables.ids, key: UnsafeRawBufferPointer(key), value: seqKey) { LogKey.decodeSeq($0) }
         }
     }

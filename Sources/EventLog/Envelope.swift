@@ -248,8 +248,7 @@ public final class Envelope: Sendable {
 
     /// Whether every byte of `s` is in `byteClass`.
     static func allBytes(of s: String, are byteClass: UInt8) -> Bool {
-        var s = s
-        return s.withUTF8 { bytes in
+        s.withUTF8Bytes { bytes in
             ByteClass.table.withUnsafeBufferPointer { table in
                 for b in bytes where table[Int(b)] & byteClass == 0 { return false }
                 return true

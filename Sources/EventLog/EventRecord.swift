@@ -200,8 +200,7 @@ struct ByteWriter {
     /// A text that is not a literal (a literal goes through the `StaticString` overload
     /// only when this one has another name: Swift prefers `String` for literals).
     mutating func append(string text: String) {
-        var text = text
-        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+        text.withUTF8Bytes { append(UnsafeRawBufferPointer($0)) }
     }
 
     mutating func appendHex(_ bytes: [UInt8]) {

@@ -34,8 +34,7 @@ public struct ObjectReader {
         // Fields are mostly read in the order they are written: the search starts after
         // the member found last and wraps around.
         var i = hint < n ? hint : 0
-        var k = key
-        let prefix = k.withUTF8 { JSONMember.prefix(of: $0) }
+        let prefix = key.withUTF8Bytes { JSONMember.prefix(of: $0) }
         // A key of at most 8 bytes is all in its prefix: equal prefixes and lengths are
         // equal keys (the length tells "a" from "a\u{0}", which pad to the same prefix).
         let count = key.utf8.count

@@ -56,8 +56,7 @@ public struct JSONMember: Sendable, Equatable {
     public init(_ key: String, _ value: JSONValue) {
         self.key = key
         self.value = value
-        var k = key
-        keyPrefix = k.withUTF8 { JSONMember.prefix(of: $0) }
+        keyPrefix = key.withUTF8Bytes { JSONMember.prefix(of: $0) }
     }
 
     /// `keyPrefix` of a key's UTF-8 bytes.

@@ -131,8 +131,7 @@ public enum JSONWriter {
 
     /// Writes a string as JCS does (ECMAScript `JSON.stringify`).
     public static func writeString(_ s: String, into out: inout CanonicalBuffer) {
-        var copy = s
-        copy.withUTF8 { bytes in
+        s.withUTF8Bytes { bytes in
             // The most an escaped string takes: six bytes per byte, and the quotes.
             out.reserve(6 * bytes.count + 2)
             out.put(UInt8(ascii: "\""))
