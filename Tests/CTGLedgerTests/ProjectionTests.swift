@@ -1,6 +1,6 @@
 import CTGDomain
 import CTGLedger
-import CTGProjections
+@testable import CTGProjections
 import EventLog
 import StrictJSON
 import Testing
@@ -18,6 +18,17 @@ struct ProjectionTests {
             out.append(try ledger.fundingReport(by: g, convention: nil, year: nil).rendered(.json))
         }
         return out
+    }
+
+    @Test("flushed keys are written in LMDB's key order: bytes unsigned, a prefix first")
+    func keyOrderIsLMDBOrder() {
+        var generator = SystemRandomNumberGenerator()
+        let keys: [[UInt8]] = (0..<2000).map { _ in
+            (0..<Int.random(in: 0...6, using: &generator)).map { _ in [0, 1, 0x7F, 0x80, 0xFF].randomElement(using: &generator)! }
+        }
+        let order = KeyOrder.sorted(keys).map { keys[$0] }
+        let expected = keys.sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(order == expected)
     }
 
     @Test("ctg rebuild changes no answer and no stored byte")

@@ -106,6 +106,65 @@ struct LMDBTests {
         #expect(values == [[UInt8](repeating: 250, count: 100), [UInt8](repeating: 7, count: 100), Array("new".utf8), [1, 2, 3]])
     }
 
+    @Test("a write transaction's single-key operations agree with a new reader, whatever their order and database")
+    func cursorOperationsInOneWrite() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir)
+        let (a, b) = try env.write { (try $0.openDatabase("a", create: true), try $0.openDatabase("b", create: true)) }
+        // Random keys, interleaved between two databases, with reads, inserts and removals
+        // in between: what each database holds afterwards is what a dictionary holds.
+        var generator = SystemRandomNumberGenerator()
+        var expected: [[UInt8]: [UInt8]] = [:]
+        try env.write { txn in
+            for i in 0..<4000 {
+                let key = (0..<Int.random(in: 1...12, using: &generator)).map { _ in UInt8.random(in: 0...3, using: &generator) }
+                let db = i % 2 == 0 ? a : b
+                let tagged = [UInt8(i % 2)] + key
+                switch i % 5 {
+                case 0, 1:
+                    try txn.put(db, key: key, value: [UInt8(i & 0xFF)])
+                    expected[tagged] = [UInt8(i & 0xFF)]
+                case 2:
+                    let existing = try key.withUnsafeBytes { k in
+                        try [UInt8(9)].withUnsafeBytes { v in try txn.insert(db, key: k, value: v) { [UInt8]($0) } }
+                    }
+                    #expect(existing == expected[tagged])
+                    if existing == nil { expected[tagged] = [9] }
+                case 3:
+                    #expect(try txn.delete(db, key: key) == (expected[tagged] != nil))
+                    expected[tagged] = nil
+                default:
+                    #expect(try txn.get(db, key: key) == expected[tagged])
+                }
+            }
+        }
+        let stored = try env.read { txn in
+            var all: [[UInt8]: [UInt8]] = [:]
+            for (tag, db) in [(UInt8(0), a), (UInt8(1), b)] {
+                try txn.forEach(db) { entry in all[[tag] + entry.keyBytes] = entry.valueBytes; return true }
+            }
+            return all
+        }
+        #expect(stored == expected)
+    }
+
+    @Test("appending a key that does not sort last is refused, and the store keeps what it had")
+    func appendOutOfOrder() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir)
+        let db = try env.write { try $0.openDatabase("t", create: true) }
+        try env.write { txn in
+            try txn.put(db, key: [1], value: [1], flags: .append)
+            try txn.put(db, key: [2], value: [2], flags: .append)
+        }
+        #expect(throws: LMDBError.self) {
+            try env.write { txn in try txn.put(db, key: [0], value: [0], flags: .append) }
+        }
+        #expect(try env.read { txn in try [0, 1, 2].map { try txn.get(db, key: [UInt8($0)]) } } == [nil, [1], [2]])
+    }
+
     @Test("errors carry LMDB's own text")
     func errorText() {
         #expect(LMDBError.mapFull.description.contains("MDB_MAP_FULL"))
