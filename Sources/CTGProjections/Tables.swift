@@ -24,6 +24,22 @@ public enum Table: String, CaseIterable, Sendable {
     case meta = "proj-meta"
 }
 
+extension Table {
+    /// The table's place in `allCases`.
+    var index: Int {
+        switch self {
+        case .conventions: 0
+        case .decisions: 1
+        case .conventionDecisions: 2
+        case .slots: 3
+        case .payments: 4
+        case .recoveries: 5
+        case .totals: 6
+        case .meta: 7
+        }
+    }
+}
+
 /// Ordered byte-keyed tables: an LMDB transaction or memory.
 public protocol KeyValueTables {
     func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]?
@@ -41,27 +57,26 @@ public protocol KeyValueTables {
 
 /// The handles of the projection databases, opened once per environment.
 public struct ProjectionDatabases: Sendable {
-    let handles: [Table: Database]
+    /// By `Table.index` (see `MemoryTables`).
+    let handles: [Database]
 
     /// Opens (in a write transaction, creates) every projection database.
     public init(_ txn: Transaction) throws {
-        var dbs: [Table: Database] = [:]
-        for t in Table.allCases { dbs[t] = try txn.openDatabase(t.rawValue, create: !txn.isReadOnly) }
-        handles = dbs
+        handles = try Table.allCases.map { try txn.openDatabase($0.rawValue, create: !txn.isReadOnly) }
     }
 }
 
 /// The projection tables inside an LMDB transaction.
 public struct LMDBTables: KeyValueTables {
     public let txn: Transaction
-    let databases: [Table: Database]
+    let databases: [Database]
 
     public init(_ txn: Transaction, _ databases: ProjectionDatabases) {
         self.txn = txn
         self.databases = databases.handles
     }
 
-    public func database(_ t: Table) -> Database { databases[t]! }
+    public func database(_ t: Table) -> Database { databases[t.index] }
 
     public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { try txn.get(database(table), key: key) }
     public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try txn.put(database(table), key: key, value: value) }
@@ -84,13 +99,15 @@ public struct LMDBTables: KeyValueTables {
 
 /// The projection tables in memory, for replays that must not touch the store.
 public final class MemoryTables: KeyValueTables {
-    private var tables: [Table: [Bytes: [UInt8]]] = [:]
+    /// By `Table.index`: a dictionary keyed by the table would hash its name at every
+    /// access, and a replay makes hundreds of thousands of them.
+    private var tables = [[Bytes: [UInt8]]](repeating: [:], count: Table.allCases.count)
 
     public init() {}
 
-    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { tables[table]?[Bytes(key)] }
-    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { tables[table, default: [:]][Bytes(key)] = value }
-    public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table]?[Bytes(key)] = nil }
+    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { tables[table.index][Bytes(key)] }
+    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { tables[table.index][Bytes(key)] = value }
+    public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table.index][Bytes(key)] = nil }
     public func isEmpty(_ table: Table) throws -> Bool { count(table) == 0 }
     public func append(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try put(table, key, value) }
     public func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws {
@@ -98,16 +115,15 @@ public final class MemoryTables: KeyValueTables {
     }
 
     /// The number of entries of `table`.
-    public func count(_ table: Table) -> Int { tables[table]?.count ?? 0 }
+    public func count(_ table: Table) -> Int { tables[table.index].count }
 
     /// Calls `body` with every entry of `table`, in no particular order (no sort).
     public func forEachUnordered(_ table: Table, _ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
-        guard let t = tables[table] else { return }
-        for (key, value) in t { try body(key.bytes, value) }
+        for (key, value) in tables[table.index] { try body(key.bytes, value) }
     }
 
     public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
-        guard let t = tables[table] else { return }
+        let t = tables[table.index]
         var keys = prefix.isEmpty ? Array(t.keys) : t.keys.filter { $0.bytes.starts(with: prefix) }
         keys.sort(by: MemoryTables.precedes)
         for key in keys {
