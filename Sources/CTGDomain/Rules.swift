@@ -75,7 +75,9 @@ public enum Rules {
             if c.isMember(partner.id) {
                 throw Rejection("partner-already-member", "partner \(partner.id) is already a member of \(stream)")
             }
-            c.formerMembers.removeAll { $0.partner.id.sameBytes(partner.id) }
+            // Guarded: `removeAll(where:)` reserves a unique buffer even when there is
+            // nothing to remove, and most partners join a convention they never left.
+            if !c.formerMembers.isEmpty { c.formerMembers.removeAll { $0.partner.id.sameBytes(partner.id) } }
             c.members.append(.init(partner: partner, joinedOn: date))
 
         case .partnerLeft(let partnerId, let reason):
