@@ -106,6 +106,9 @@ struct ParsedRecord: Sendable {
     /// Whether the stored hash is the recomputed one; only computed when asked for
     /// (by verify), else true.
     var hashMatches: Bool
+    /// Whether the id and stream indexes point the event to this seq; only looked up
+    /// when asked for (by verify), else true.
+    var indexed = true
     var envelope: Result<Envelope, Rejection>
     var event: Result<DomainEvent, Rejection>?
 
@@ -139,7 +142,14 @@ struct ParsedRecord: Sendable {
                                 return true
                             }
                             guard until(record) else { return false }
-                            items.append(parse(record, checkHash: checkHashes))
+                            var parsed = parse(record, checkHash: checkHashes)
+                            // Index entries of a stored seq never change, so this snapshot
+                            // answers for the caller's; the caller looks again only when
+                            // one is wrong, to say which.
+                            if checkHashes, case .success(let envelope) = parsed.envelope {
+                                parsed.indexed = try log.points(envelope, at: seq, version: record.version)
+                            }
+                            items.append(parsed)
                             return true
                         }
                         guard emit(OrderedWorkers.Chunk(items: items, isLast: isLast)), !isLast else { return }
@@ -153,6 +163,7 @@ struct ParsedRecord: Sendable {
         return (pipeline, probe)
     }
 
+    /// `checkHashes` (verify): also recomputes each hash and checks each event's index entries.
     static func parse(_ record: EventRecord, checkHash: Bool) -> ParsedRecord {
         let hashMatches = !checkHash || record.recomputedHash == record.hash
         do {

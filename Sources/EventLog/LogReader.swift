@@ -33,6 +33,14 @@ public struct LogReader {
         try Array(id.utf8).withUnsafeBytes { k in try txn.withValue(tables.ids, key: k) { LogKey.decodeSeq($0) } }
     }
 
+    /// Whether the id index and the stream index both point `event`, stored at `seq` as
+    /// `version` of its stream, to that seq.
+    public func points(_ event: Envelope, at seq: UInt64, version: UInt64) throws -> Bool {
+        let indexed = try txn.get(tables.streams, key: LogKey.streamVersion(event.stream, version))
+        guard indexed == LogKey.seq(seq) else { return false }
+        return try self.seq(ofId: event.id) == seq
+    }
+
     /// The stream's current version, 0 when it has no event.
     public func streamVersion(_ stream: String) throws -> UInt64 {
         try Array(stream.utf8).withUnsafeBytes { k in try txn.withValue(tables.heads, key: k) { LogKey.decodeSeq($0) } } ?? 0
