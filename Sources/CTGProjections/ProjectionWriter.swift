@@ -26,10 +26,10 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private var decisions: [Key: CachedDecision] = [:]
     /// Total cells moved by decisions already flushed, written at the final `flush()`
     /// (or past `pendingTotalsLimit` cells): a cell moves by many decisions, and a batch
-    /// that flushes decisions several times then writes it once.
-    /// Only the finest scope's cells (one convention in one year) are kept: every other
-    /// cell is a sum of those (over years, conventions or both), derived at `flushTotals`
-    /// from far fewer cells than the decisions that moved them.
+    /// that flushes decisions several times then writes it once. Only the finest scope's
+    /// cells (one convention in one year) are kept: every other cell is a sum of those
+    /// (over years, conventions or both), derived at `flushTotals` from far fewer cells
+    /// than the decisions that moved them.
     private var pendingTotals: [Bytes: Totals] = [:]
     public static var pendingTotalsLimit: Int { 262_144 }
     private var checkpoint: UInt64?

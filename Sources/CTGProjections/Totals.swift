@@ -96,10 +96,6 @@ public struct TotalsScope: Hashable, Sendable {
         self.year = year
     }
 
-    static func all(of d: DecisionState) -> [TotalsScope] {
-        (0..<kinds).map { of(d, kind: $0) }
-    }
-
     /// The four kinds of scope, numbered as the first byte of their keys: all (0), one
     /// convention (1), one year (2), one convention in one year (3).
     static let kinds = 4

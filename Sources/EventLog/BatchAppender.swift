@@ -92,7 +92,7 @@ public struct BatchAppender {
         spareHash = []
         hash.withUnsafeMutableBytes { digest in
             EventRecord.finishHash(
-                event.prefixHasher, canonical: event.canonical, ledgerOffset: event.ledgerOffset,
+                event.takePrefixHasher(), canonical: event.canonical, ledgerOffset: event.ledgerOffset,
                 seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash, into: digest)
         }
         try withUnsafeBytes(of: seqKey) { seqKey in

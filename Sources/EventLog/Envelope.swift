@@ -27,7 +27,9 @@ public final class Envelope: Sendable {
     /// SHA-256 state after the bytes before the `ledger` member: the part of the hash that
     /// does not depend on the event's place in the log, computed by whoever parses it.
     /// Events read back from the log do not need it (their hash is recomputed whole).
-    public var prefixHasher: SHA256 { prefix?.take() ?? Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset) }
+    /// Taken, not read: the first call gets the state made by the parsing thread (the only
+    /// reference to it, so finishing it copies nothing), later ones hash the bytes again.
+    public func takePrefixHasher() -> SHA256 { prefix?.take() ?? Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset) }
     private let prefix: PrefixHasher?
 
     public static let envelopeFields: Set<String> = [

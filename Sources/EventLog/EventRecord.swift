@@ -38,7 +38,7 @@ public final class EventRecord: Sendable {
     }
 
     /// The hash of a record whose canonical bytes before the `ledger` member left the
-    /// SHA-256 state `prefix` (see `Envelope.prefixHasher`): what appending computes.
+    /// SHA-256 state `prefix` (see `Envelope.takePrefixHasher`): what appending computes.
     static func finishHash(
         _ prefix: SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8]
     ) -> [UInt8] {
