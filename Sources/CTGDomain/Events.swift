@@ -34,6 +34,9 @@ public enum DomainEvent: Sendable {
         "FundingCancelled": 1, "PaymentMade": 1, "RecoveryOrdered": 1, "ConventionTerminated": 1,
     ]
 
+    /// `currentSchema` by the exact bytes of the type: every event's type is looked up.
+    private static let currentSchemaByType: [Key: Int64] = Dictionary(uniqueKeysWithValues: currentSchema.map { (Key($0.key), $0.value) })
+
     /// Events allowed in the stream of a terminated convention: settlement and evaluation.
     public var isAllowedAfterTermination: Bool {
         switch self {
@@ -44,7 +47,7 @@ public enum DomainEvent: Sendable {
 
     /// Decodes the payload of an event of `type` written under `schema`.
     public static func decode(type: String, schema: Int64, data: JSONObject) throws(Rejection) -> DomainEvent {
-        guard let current = currentSchema.first(where: { $0.key.sameBytes(type) })?.value else {
+        guard let current = currentSchemaByType[Key(type)] else {
             throw Rejection("unknown-type", "type \"\(type)\" is not an event type of the catalogue")
         }
         guard schema <= current else {
