@@ -44,6 +44,10 @@ public struct ConventionState: Sendable, Equatable {
     var committeeIndex = IDIndex()
     var meetingIndex = IDIndex()
     var evaluationIndex = IDIndex()
+    /// Positions of members' partner ids: a hint only (members also leave, which an
+    /// index of appends cannot follow), so a hit is confirmed on the list and a miss is
+    /// settled by scanning it.
+    var memberIndex = IDIndex()
 
     /// Positions of ids in a list; equal whatever it holds, being derived.
     struct IDIndex: Sendable, Equatable {
@@ -186,6 +190,22 @@ public struct ConventionState: Sendable, Equatable {
     }
     /// A partner that is or was a member: one a lead, a committee seat or an attendance
     /// may name (a partner who left stays known to the convention).
+    /// `isMember`, found through `memberIndex` when it knows the id (the rules ask it
+    /// for every funder, signatory, lead, committee member and attendee).
+    mutating func hasMember(_ id: String) -> Bool {
+        if let i = memberIndex.position(of: id, in: members, { $0.partner.id }), i < members.count, members[i].partner.id.sameBytes(id) {
+            return true
+        }
+        return isMember(id)
+    }
+
+    /// `isKnownPartner` through `memberIndex` (see `hasMember`).
+    mutating func hasKnownPartner(_ id: String) -> Bool {
+        if hasMember(id) { return true }
+        for i in formerMembers.indices where formerMembers[i].partner.id.sameBytes(id) { return true }
+        return false
+    }
+
     public func isKnownPartner(_ id: String) -> Bool {
         if isMember(id) { return true }
         for i in formerMembers.indices where formerMembers[i].partner.id.sameBytes(id) { return true }

@@ -79,6 +79,7 @@ public enum Rules {
             // nothing to remove, and most partners join a convention they never left.
             if !c.formerMembers.isEmpty { c.formerMembers.removeAll { $0.partner.id.sameBytes(partner.id) } }
             c.members.append(.init(partner: partner, joinedOn: date))
+            c.memberIndex.appended(partner.id, count: c.members.count)
 
         case .partnerLeft(let partnerId, let reason):
             guard let index = c.members.firstIndex(where: { $0.partner.id.sameBytes(partnerId) }) else {
@@ -94,7 +95,7 @@ public enum Rules {
             guard c.status == .draft else {
                 throw Rejection("commitment-not-draft", "an acte d'engagement is signed on a draft convention; \(stream) is \(c.status.rawValue)")
             }
-            try checkSignatories(signatories, signers: signers, in: c, needsOther: false)
+            try checkSignatories(signatories, signers: signers, in: &c, needsOther: false)
             c.commitment = .init(signedOn: date, signatories: signatories, signers: signers, signBy: signBy, place: place, predecessor: predecessor, fundingEffectiveFrom: effective)
             c.status = .engaged
 
@@ -121,7 +122,7 @@ public enum Rules {
             if let axisId, c.axisPosition(axisId) == nil {
                 throw Rejection("axis-unknown", "axis \(axisId) of action \(actionId) is not defined in \(stream)")
             }
-            if let lead, !c.isKnownPartner(lead) {
+            if let lead, !c.hasKnownPartner(lead) {
                 throw Rejection("lead-not-member", "lead \(lead) of action \(actionId) is not a member of \(stream)")
             }
             c.actions.append(.init(id: actionId, axisId: axisId, title: title, domain: domain, lead: lead, due: due, ref: ref, status: .planned,
@@ -144,9 +145,9 @@ public enum Rules {
                 for id in signatories where c.hasSigned(id) {
                     throw Rejection("already-signed", "partner \(id) has already signed \(stream)")
                 }
-                try checkSignatories(signatories, signers: signers, in: c, needsOther: false, needsCaf: false)
+                try checkSignatories(signatories, signers: signers, in: &c, needsOther: false, needsCaf: false)
             } else {
-                try checkSignatories(signatories, signers: signers, in: c, needsOther: true)
+                try checkSignatories(signatories, signers: signers, in: &c, needsOther: true)
                 c.status = .signed
                 c.signedOn = date
             }
@@ -176,7 +177,7 @@ public enum Rules {
             if c.committeePosition(committeeId) != nil {
                 throw Rejection("committee-id-taken", "committee \(committeeId) is already formed in \(stream)")
             }
-            for id in members where !c.isKnownPartner(id) {
+            for id in members where !c.hasKnownPartner(id) {
                 throw Rejection("committee-member-unknown", "committee member \(id) is not a member of \(stream)")
             }
             c.committees.append(.init(id: committeeId, kind: kind, name: name, members: members, bodies: bodies))
@@ -189,7 +190,7 @@ public enum Rules {
             if let committeeId, c.committeePosition(committeeId) == nil {
                 throw Rejection("committee-unknown", "committee \(committeeId) is not formed in \(stream)")
             }
-            for id in attendees where !c.isKnownPartner(id) {
+            for id in attendees where !c.hasKnownPartner(id) {
                 throw Rejection("attendee-not-member", "attendee \(id) is not a member of \(stream)")
             }
             for id in reviewed where c.actionPosition(id) == nil {
@@ -212,7 +213,7 @@ public enum Rules {
             if let existing = try state.decision(decisionId) {
                 throw Rejection("decision-id-taken", "decision \(decisionId) already exists (in \(existing.stream)); decision ids are unique in the store")
             }
-            guard c.isMember(funder) else {
+            guard c.hasMember(funder) else {
                 throw Rejection("funder-not-member", "funder \(funder) is not a current member of \(stream)")
             }
             guard (c.period.start.year...c.period.end.year).contains(year) else {
@@ -294,8 +295,8 @@ public enum Rules {
         c.lastSeq = position.seq
     }
 
-    private static func checkSignatories(_ ids: [String], signers: [Signer], in c: ConventionState, needsOther: Bool, needsCaf: Bool = true) throws(Rejection) {
-        for id in ids where !c.isMember(id) {
+    private static func checkSignatories(_ ids: [String], signers: [Signer], in c: inout ConventionState, needsOther: Bool, needsCaf: Bool = true) throws(Rejection) {
+        for id in ids where !c.hasMember(id) {
             throw Rejection("signatory-not-member", "signatory \(id) is not a current member of \(c.id)")
         }
         if needsCaf && !ids.contains(where: { $0.sameBytes(c.caf.id) }) {
