@@ -247,6 +247,26 @@ struct RuleTests {
         #expect(state.formerMembers.isEmpty)
     }
 
+    @Test("a partner who left cannot fund, even after as many others joined in the same file")
+    func formerMemberCannotFund() throws {
+        let store = TempStore()
+        var events = Events("ctg-test")
+        func decision(_ id: String, funder: String) -> String {
+            events.line("FundingDecided", "2024-02-01", ["decisionId": .string(id), "funder": .string(funder), "beneficiary": ["name": "X"], "domain": "enfance", "scheme": "other", "year": 2024, "basis": "provisional", "amount": "1.00"])
+        }
+        // Members are found through an index of positions; leaving and joining keeps
+        // their count, so the index still places epci01 where commune01 now is.
+        var lines = events.signedConvention()
+        lines.append(decision("d1", funder: "epci01"))
+        lines.append(events.line("PartnerLeft", "2023-05-01", ["partnerId": "epci01", "reason": "sortie"]))
+        lines.append(events.line("PartnerJoined", "2023-06-01", ["partner": ["id": "assoc01", "name": "A", "role": "association"]]))
+        lines.append(decision("d2", funder: "assoc01"))
+        lines.append(decision("d3", funder: "epci01"))
+        let error = expectRejection("funder-not-member") { try store.importLines(lines) }
+        #expect(error?.line == lines.count)
+        #expect(try store.export().isEmpty)
+    }
+
     @Test("ids are compared as UTF-8 bytes: canonically equivalent partner ids are different partners")
     func idsAreBytes() throws {
         let store = TempStore()
