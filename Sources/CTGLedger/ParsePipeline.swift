@@ -106,9 +106,9 @@ struct ParsedRecord: Sendable {
     /// Whether the stored hash is the recomputed one; only computed when asked for
     /// (by verify), else true.
     var hashMatches: Bool
-    /// Whether the id and stream indexes point the event to this seq; only looked up
-    /// when asked for (by verify), else true.
-    var indexed = true
+    /// Which of the id and stream indexes fails to point the event to this seq; only
+    /// looked up when asked for (by verify).
+    var misIndex: LogReader.MisIndex?
     var envelope: Result<Envelope, Rejection>
     var event: Result<DomainEvent, Rejection>?
 
@@ -144,10 +144,9 @@ struct ParsedRecord: Sendable {
                             guard until(record) else { return false }
                             var parsed = parse(record, checkHash: checkHashes)
                             // Index entries of a stored seq never change, so this snapshot
-                            // answers for the caller's; the caller looks again only when
-                            // one is wrong, to say which.
+                            // answers for the caller's.
                             if checkHashes, case .success(let envelope) = parsed.envelope {
-                                parsed.indexed = try log.points(envelope, at: seq, version: record.version)
+                                parsed.misIndex = try log.misIndex(envelope, at: seq, version: record.version)
                             }
                             items.append(parsed)
                             return true

@@ -65,18 +65,16 @@ extension Ledger {
                     return false
                 }
                 versions[key] = record.version
-                // Looked up by the reading threads (`ParsedRecord.indexed`); again here,
-                // in this snapshot, only to say which index is wrong.
-                if !parsed.indexed {
-                    let indexed = try txn.get(log.streams, key: LogKey.streamVersion(envelope.stream, record.version))
-                    guard indexed == LogKey.seq(seq) else {
-                        fail(seq, "the stream index does not point \(envelope.stream) version \(record.version) to this seq")
-                        return false
-                    }
-                    guard try reader.seq(ofId: envelope.id) == seq else {
-                        fail(seq, "the id index does not point event \(envelope.id) to this seq")
-                        return false
-                    }
+                // Looked up by the reading threads (`ParsedRecord.misIndex`).
+                switch parsed.misIndex {
+                case .stream?:
+                    fail(seq, "the stream index does not point \(envelope.stream) version \(record.version) to this seq")
+                    return false
+                case .id?:
+                    fail(seq, "the id index does not point event \(envelope.id) to this seq")
+                    return false
+                case nil:
+                    break
                 }
                 do {
                     try projector.apply(envelope, decoded: parsed.event, at: Rules.Position(seq: seq, version: record.version))

@@ -236,7 +236,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private func write(_ table: Table, keys: [[UInt8]], values: [[UInt8]]) throws {
         let fresh = try kv.isEmpty(table)
         for i in KeyOrder.sorted(keys) {
-            if fresh { try kv.append(table, keys[i], values[i]) } else { try kv.put(table, keys[i], values[i]) }
+            try keys[i].withUnsafeBytes { key in
+                try values[i].withUnsafeBytes { value in try kv.put(table, key: key, value: value, appending: fresh) }
+            }
         }
     }
 }
@@ -272,14 +274,18 @@ enum KeyOrder {
             arena.append(contentsOf: key)
         }
         arena.withUnsafeBytes { arena in
-            guard let base = arena.baseAddress else { return }
-            spans.sort { a, b in
-                let common = min(a.count, b.count)
-                let order = common == 0 ? 0 : memcmp(base + a.offset, base + b.offset, common)
-                return order != 0 ? order < 0 : a.count < b.count
-            }
+            spans.sort { a, b in precedes(arena, a.offset, a.count, b.offset, b.count) }
         }
         return spans.map(\.index)
+    }
+
+    /// Whether the `count` bytes at `offset` in `buffer` sort before those of the second
+    /// span: LMDB's default order, bytes compared as unsigned, a prefix first.
+    @inline(__always)
+    static func precedes(_ buffer: UnsafeRawBufferPointer, _ offset: Int, _ count: Int, _ otherOffset: Int, _ otherCount: Int) -> Bool {
+        let common = min(count, otherCount)
+        let order = common == 0 ? 0 : memcmp(buffer.baseAddress! + offset, buffer.baseAddress! + otherOffset, common)
+        return order != 0 ? order < 0 : count < otherCount
     }
 }
 
@@ -299,12 +305,7 @@ struct SortedCells {
             keys.append(contentsOf: key.bytes)
         }
         keys.withUnsafeBytes { keys in
-            guard let base = keys.baseAddress else { return }
-            cells.sort { a, b in
-                let common = min(a.count, b.count)
-                let order = common == 0 ? 0 : memcmp(base + a.offset, base + b.offset, common)
-                return order != 0 ? order < 0 : a.count < b.count
-            }
+            cells.sort { a, b in KeyOrder.precedes(keys, a.offset, a.count, b.offset, b.count) }
         }
     }
 

@@ -47,9 +47,8 @@ public protocol KeyValueTables {
     func delete(_ table: Table, _ key: [UInt8]) throws
     /// Whether `table` has no entry.
     func isEmpty(_ table: Table) throws -> Bool
-    /// Stores a key that sorts after every key of `table` (a store may then skip the search).
-    func append(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws
-    /// `put`, or with `appending` `append`, of bytes borrowed for the call.
+    /// `put` of bytes borrowed for the call; with `appending`, the key sorts after every
+    /// key of `table` (a store may then skip the search).
     func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws
     /// Entries whose key starts with `prefix`, in key byte order, until `body` returns false.
     func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws
@@ -82,7 +81,6 @@ public struct LMDBTables: KeyValueTables {
     public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try txn.put(database(table), key: key, value: value) }
     public func delete(_ table: Table, _ key: [UInt8]) throws { try txn.delete(database(table), key: key) }
     public func isEmpty(_ table: Table) throws -> Bool { try txn.count(database(table)) == 0 }
-    public func append(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try txn.put(database(table), key: key, value: value, flags: .append) }
     public func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws {
         try txn.put(database(table), key: key, value: value, flags: appending ? .append : [])
     }
@@ -109,7 +107,6 @@ public final class MemoryTables: KeyValueTables {
     public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { tables[table.index][Bytes(key)] = value }
     public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table.index][Bytes(key)] = nil }
     public func isEmpty(_ table: Table) throws -> Bool { count(table) == 0 }
-    public func append(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { try put(table, key, value) }
     public func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws {
         try put(table, [UInt8](key), [UInt8](value))
     }
@@ -133,12 +130,6 @@ public final class MemoryTables: KeyValueTables {
 
     /// LMDB's default key order: bytes compared as unsigned, a prefix first.
     static func precedes(_ a: Bytes, _ b: Bytes) -> Bool {
-        a.bytes.withUnsafeBytes { x in
-            b.bytes.withUnsafeBytes { y in
-                let common = min(x.count, y.count)
-                let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
-                return order != 0 ? order < 0 : x.count < y.count
-            }
-        }
+        a.bytes.lexicographicallyPrecedes(b.bytes)
     }
 }

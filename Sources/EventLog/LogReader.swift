@@ -33,12 +33,17 @@ public struct LogReader {
         try Array(id.utf8).withUnsafeBytes { k in try txn.withValue(tables.ids, key: k) { LogKey.decodeSeq($0) } }
     }
 
-    /// Whether the id index and the stream index both point `event`, stored at `seq` as
-    /// `version` of its stream, to that seq.
-    public func points(_ event: Envelope, at seq: UInt64, version: UInt64) throws -> Bool {
+    /// An index that does not point an event to where it is stored.
+    public enum MisIndex: Sendable {
+        case stream, id
+    }
+
+    /// Which index, if any, fails to point `event`, stored at `seq` as `version` of its
+    /// stream, to that seq (the stream index is checked first).
+    public func misIndex(_ event: Envelope, at seq: UInt64, version: UInt64) throws -> MisIndex? {
         let indexed = try txn.get(tables.streams, key: LogKey.streamVersion(event.stream, version))
-        guard indexed == LogKey.seq(seq) else { return false }
-        return try self.seq(ofId: event.id) == seq
+        guard indexed == LogKey.seq(seq) else { return .stream }
+        return try self.seq(ofId: event.id) == seq ? nil : .id
     }
 
     /// The stream's current version, 0 when it has no event.
