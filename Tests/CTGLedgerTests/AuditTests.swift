@@ -91,6 +91,28 @@ struct AuditTests {
         #expect(result.problems.first?.contains("missing") == true)
     }
 
+    @Test("an id or stream index entry pointing to another seq is reported at the event it should point to")
+    func misIndexedEvent() throws {
+        // Seq 3's id pointed to seq 4: reported at seq 3, as the id index.
+        let ids = try Self.tampered { txn in
+            let log = try LogTables(txn)
+            guard let record = try LogReader(txn: txn, tables: log).record(seq: 3) else { Issue.record("no seq 3"); return }
+            try txn.put(log.ids, key: Array(try record.envelope().id.utf8), value: LogKey.seq(4))
+        }
+        let idResult = try ids.auditor().verify()
+        #expect(idResult.firstBadSeq == 3)
+        #expect(idResult.problems.first?.contains("the id index does not point event") == true)
+        // Seq 5's stream version pointed to seq 6: reported at seq 5, as the stream index.
+        let streams = try Self.tampered { txn in
+            let log = try LogTables(txn)
+            guard let record = try LogReader(txn: txn, tables: log).record(seq: 5) else { Issue.record("no seq 5"); return }
+            try txn.put(log.streams, key: LogKey.streamVersion(try record.envelope().stream, record.version), value: LogKey.seq(6))
+        }
+        let streamResult = try streams.auditor().verify()
+        #expect(streamResult.firstBadSeq == 5)
+        #expect(streamResult.problems.first?.contains("the stream index does not point") == true)
+    }
+
     @Test("an altered stored projection is reported")
     func alteredProjection() throws {
         let store = try Self.tampered { txn in
