@@ -22,6 +22,22 @@ enum Parallel {
         }
     }
 
+    /// Lets go of `value` on another thread. A batch's caches hold hundreds of thousands
+    /// of strings and arrays, made by other threads and cold in this one: freeing them
+    /// is work the writer need not wait for (at the end of an import, nobody does).
+    static func free<T: Sendable>(_ value: consuming T) {
+        let box = Box(value)
+        DispatchQueue.global(qos: .utility).async { box.drop() }
+    }
+
+    /// Holds a value until it is dropped, by the thread that drops it.
+    private final class Box<T: Sendable>: @unchecked Sendable {
+        // @unchecked: `value` is only touched by `drop()`, called once by one thread.
+        private var value: T?
+        init(_ value: consuming T) { self.value = value }
+        func drop() { value = nil }
+    }
+
     /// Calls `body` with slices of `0..<count`, one per core, side by side.
     static func forEachSlice(of count: Int, _ body: (Range<Int>) -> Void) {
         let slices = min(count, max(1, ProcessInfoShim.cores))

@@ -25,23 +25,36 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private var lastConvention: (key: Key, index: Dictionary<Key, ConventionState?>.Index)?
     private var decisions: [Key: CachedDecision] = [:]
     /// Total cells moved by decisions already flushed, written at the final `flush()`
-    /// (or past `pendingTotalsLimit` cells): a cell moves by many decisions, and a batch
+    /// (or past `limits.totals` cells): a cell moves by many decisions, and a batch
     /// that flushes decisions several times then writes it once. Only the finest scope's
     /// cells (one convention in one year) are kept: every other cell is a sum of those
     /// (over years, conventions or both), derived at `flushTotals` from far fewer cells
     /// than the decisions that moved them.
     private var pendingTotals: [Bytes: Totals] = [:]
-    public static var pendingTotalsLimit: Int { 262_144 }
     private var checkpoint: UInt64?
-    /// Conventions cached beyond this many are written out and dropped, to bound memory.
-    /// A convention is large and touched often, so the limit is set to hold every
-    /// convention of a national import; decisions are small and mostly settle within a
-    /// year, so they go out more often.
-    public static var conventionCacheLimit: Int { 16_384 }
-    public static var decisionCacheLimit: Int { 65_536 }
+    private let limits: CacheLimits
 
-    public init(_ kv: KV) {
+    /// How much a writer holds before writing part of it out, to bound memory. A
+    /// convention is large and touched often, so the default holds every convention of
+    /// a national import; decisions are small and mostly settle within a year, so they
+    /// go out more often. What the tables hold after `flush()` does not depend on these.
+    public struct CacheLimits: Sendable {
+        public var conventions: Int
+        public var decisions: Int
+        /// Finest total cells moved by decisions already written (see `pendingTotals`).
+        public var totals: Int
+
+        public init(conventions: Int = 16_384, decisions: Int = 65_536, totals: Int = 262_144) {
+            precondition(conventions > 0 && decisions > 0 && totals > 0, "cache limits must be positive")
+            self.conventions = conventions
+            self.decisions = decisions
+            self.totals = totals
+        }
+    }
+
+    public init(_ kv: KV, limits: CacheLimits = CacheLimits()) {
         self.kv = kv
+        self.limits = limits
     }
 
     /// Checks and applies one event, then records it as the checkpoint.
@@ -63,8 +76,8 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     public mutating func apply(_ envelope: Envelope, event: DomainEvent, at position: Rules.Position) throws {
         try Rules.apply(event, envelope: envelope, at: position, to: &self)
         checkpoint = position.seq
-        if decisions.count > Self.decisionCacheLimit { try flushDecisions() }
-        if conventions.count > Self.conventionCacheLimit { try flushConventions() }
+        if decisions.count > limits.decisions { try flushDecisions() }
+        if conventions.count > limits.conventions { try flushConventions() }
     }
 
     public mutating func convention(_ stream: String) throws -> ConventionState? {
@@ -134,65 +147,78 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     }
 
     private mutating func flushConventions() throws {
-        let entries = Array(conventions)
-        conventions.removeAll(keepingCapacity: true)
+        // Taken whole and read in place: copying the entries out retained every string
+        // of every state, and emptying the cache released them, on the writer's thread.
+        let taken = conventions
+        conventions = Dictionary(minimumCapacity: taken.capacity)
         lastConvention = nil
-        let keys = entries.map { Array($0.key.string.utf8) }
-        // Encoded on every core (a convention is the largest state), written in key order
-        // as every table is at flush: each put then lands next to the previous one (see
-        // `Transaction`'s cursors) rather than searching from the root.
-        var encoded = [[UInt8]](repeating: [], count: entries.count)
+        let places = Array(taken.indices)
+        // Keys and states encoded on every core (a convention is the largest state),
+        // written in key order as every table is at flush: each put then lands next to
+        // the previous one (see `Transaction`'s cursors) rather than searching from the root.
+        var keys = [[UInt8]](repeating: [], count: places.count)
+        var encoded = [[UInt8]](repeating: [], count: places.count)
         let codec = codec
-        encoded.withUnsafeMutableBufferPointer { out in
-            entries.withUnsafeBufferPointer { entries in
-                Parallel.forEachSlice(of: entries.count) { range in
+        keys.withUnsafeMutableBufferPointer { keys in
+            encoded.withUnsafeMutableBufferPointer { out in
+                Parallel.forEachSlice(of: places.count) { range in
                     for i in range {
-                        guard let state = entries[i].value else { preconditionFailure("convention \(entries[i].key) not put back") }
+                        let (key, value) = taken[places[i]]
+                        guard let state = value else { preconditionFailure("convention \(key) not put back") }
+                        keys[i] = Array(key.string.utf8)
                         out[i] = codec.encode(state)
                     }
                 }
             }
         }
         try write(.conventions, keys: keys, values: encoded)
+        Parallel.free(consume taken)
     }
 
     /// Writes the decisions and moves the totals by what changed since they were cached.
     private mutating func flushDecisions() throws {
-        let changed = decisions.values.filter { $0.base != nil }
-        decisions.removeAll(keepingCapacity: true)
-        // Side by side: the decisions encoded, and the finest totals moved by (state now −
-        // state when first changed) of every changed decision.
+        let taken = decisions
+        decisions = Dictionary(minimumCapacity: taken.capacity)
+        // Only the changed ones (those with a base) are written, read in place.
+        let changed = taken.indices.filter { taken.values[$0].base != nil }
+        // Side by side: the decisions encoded with their keys, and the finest totals moved
+        // by (state now − state when first changed) of every changed decision.
+        var keys = [[UInt8]](repeating: [], count: changed.count)
         var encoded = [[UInt8]](repeating: [], count: changed.count)
         let codec = codec
-        changed.withUnsafeBufferPointer { changed in
+        keys.withUnsafeMutableBufferPointer { keys in
             encoded.withUnsafeMutableBufferPointer { encoded in
                 withUnsafeMutablePointer(to: &pendingTotals) { cells in
                     Parallel.run(tasks: 2) { task in
                         if task == 0 {
-                            ProjectionWriter.move(&cells.pointee, by: changed)
+                            ProjectionWriter.move(&cells.pointee, by: changed.lazy.map { taken.values[$0] })
                         } else {
-                            for i in changed.indices { encoded[i] = codec.encode(changed[i].state) }
+                            for i in changed.indices {
+                                let state = taken.values[changed[i]].state
+                                keys[i] = Array(state.id.utf8)
+                                encoded[i] = codec.encode(state)
+                            }
                         }
                     }
                 }
             }
         }
-        let keys = changed.map { Array($0.state.id.utf8) }
         try write(.decisions, keys: keys, values: encoded)
-        if pendingTotals.count > Self.pendingTotalsLimit { try flushTotals() }
+        Parallel.free(consume taken)
+        if pendingTotals.count > limits.totals { try flushTotals() }
     }
 
     /// Moves the convention-and-year cells by what each changed decision adds.
-    private static func move(_ cells: inout [Bytes: Totals], by changed: UnsafeBufferPointer<CachedDecision>) {
+    private static func move(_ cells: inout [Bytes: Totals], by changed: some Collection<CachedDecision>) {
         // A decision's dimensions never change, so its group keys are those of its state now.
         // Cell keys are built in one reused buffer: a new array only when a cell is new.
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
         // Room made once, rather than the table rehashed at every doubling.
         cells.reserveCapacity(cells.count + 3 * changed.count)
-        for i in changed.indices {
-            guard let base = changed[i].base else { continue }
-            let d = changed[i].state
+        for decision in changed {
+            guard let base = decision.base else { continue }
+            let d = decision.state
             let delta = Totals(of: d) - base
             // The scope's bytes once, then each grouping's tag and key after them.
             scratch.removeAll(keepingCapacity: true)

@@ -69,6 +69,39 @@ struct ProjectionTests {
         #expect(verify.ok, "\(verify.problems)")
     }
 
+    @Test("a writer whose caches overflow, flushing part by part mid-batch, leaves the tables one final flush leaves")
+    func cacheOverflowDoesNotMatter() throws {
+        let store = TempStore()
+        var gen = RandomStreams(seed: 11)
+        try store.importLines(gen.generate(conventions: 6, eventsPerConvention: 40))
+        try store.importFixture("lifecycle.ndjson")
+        let expected = try store.ledger.projectionTables()
+        // Every event of the log, applied in one go by writers whose caches hold almost
+        // nothing: conventions, decisions and total cells go out every few events.
+        for limits in [ProjectionWriter<MemoryTables>.CacheLimits(conventions: 1, decisions: 1, totals: 1),
+                       .init(conventions: 2, decisions: 5, totals: 7)] {
+            let tables = MemoryTables()
+            var writer = ProjectionWriter(tables, limits: limits)
+            let applied = try store.ledger.read { snap in
+                let last = try snap.log.lastSeq()
+                for seq in 1...last {
+                    let record = try #require(try snap.log.record(seq: seq))
+                    let (envelope, data) = try record.envelopeAndPayload()
+                    let event = try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: data)
+                    try writer.apply(envelope, event: event, at: Rules.Position(seq: seq, version: record.version))
+                }
+                return last
+            }
+            try writer.flush()
+            #expect(applied > 200)
+            let got = Self.dump(tables)
+            for table in Table.allCases {
+                let same = got[table] == expected[table]
+                #expect(same, "table \(table) differs from one final flush's (limits \(limits))")
+            }
+        }
+    }
+
     @Test("replay at each kind of bound equals the projections of the matching prefix")
     func replayBounds() throws {
         let store = TempStore()
