@@ -209,14 +209,17 @@ public struct JSONParser {
         var needsSlowPath = false
         var ascii = true
         while index < bytes.count {
-            // Eight plain ASCII bytes at a time: none of them a quote, a backslash, a
-            // control character or the start of a multi-byte character.
+            // Eight bytes at a time, to the first that is a quote, a backslash, a control
+            // character or part of a multi-byte character (the line's last bytes, which
+            // the text may end right after, one at a time).
             if index + 8 <= bytes.count {
                 let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
-                if word & 0x8080_8080_8080_8080 == 0 && !JSONWriter.mayNeedEscape(word) {
+                let mask = JSONWriter.escapeMask(word) | word & 0x8080_8080_8080_8080
+                if mask == 0 {
                     index += 8
                     continue
                 }
+                index += mask.trailingZeroBitCount >> 3
             }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") { break }

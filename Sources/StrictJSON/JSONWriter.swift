@@ -136,22 +136,27 @@ public enum JSONWriter {
             out.reserve(6 * bytes.count + 2)
             out.put(UInt8(ascii: "\""))
             // Runs of bytes that need no escape (most strings are one run) are copied
-            // whole, found eight bytes at a time.
+            // whole; the next byte to escape is found eight bytes at a time.
             var runStart = 0
             var i = 0
             while i < bytes.count {
+                let mask: UInt64
                 if i + 8 <= bytes.count {
-                    let word = UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)
-                    if !mayNeedEscape(word) {
-                        i += 8
-                        continue
-                    }
+                    mask = escapeMask(UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self))
+                } else {
+                    // The last bytes, padded with a byte that needs no escape (the
+                    // string's storage may end right after them).
+                    var word: UInt64 = 0x4141_4141_4141_4141
+                    withUnsafeMutableBytes(of: &word) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[i...])) }
+                    mask = escapeMask(word)
                 }
-                let byte = bytes[i]
-                if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
-                    i += 1
+                if mask == 0 {
+                    i += 8
                     continue
                 }
+                // The word starts at `i`: its lowest flag is a byte to escape.
+                i += mask.trailingZeroBitCount >> 3
+                let byte = bytes[i]
                 out.put(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
                 i += 1
                 runStart = i
@@ -177,14 +182,15 @@ public enum JSONWriter {
         }
     }
 
-    /// Whether any of the 8 bytes of `word` is below 0x20, `"` or `\\` (bit tricks of
-    /// "Bit Twiddling Hacks": a zero byte of `x ^ c·0x01…01` is a byte equal to `c`).
-    @inline(__always) static func mayNeedEscape(_ word: UInt64) -> Bool {
+    /// The high bit of each of the 8 bytes of `word` (read little-endian) that is below
+    /// 0x20, `"` or `\\` — exact for the lowest such byte, which is all that is used:
+    /// a byte above a flagged one may be flagged wrongly by the borrow ("Bit Twiddling
+    /// Hacks": a zero byte of `x ^ c·0x01…01` is a byte equal to `c`).
+    @inline(__always) static func escapeMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
-        let below20 = (word &- 0x20 &* ones) & ~word & highs != 0
-        return below20 || hasZero(word ^ (0x22 &* ones)) || hasZero(word ^ (0x5C &* ones))
+        func zeros(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        return (word &- 0x20 &* ones) & ~word & highs | zeros(word ^ (0x22 &* ones)) | zeros(word ^ (0x5C &* ones))
     }
 
     /// Calls `body` with the indices of `members` in JCS key order, kept on the stack.

@@ -46,6 +46,38 @@ struct CanonicalJSONTests {
         }
     }
 
+    @Test("random strings with runs of characters to escape are written as a byte-by-byte writer writes them, and read back")
+    func randomEscapes() throws {
+        // Controls next to bytes just above them (0x1F then 0x20, 0x21), quotes and
+        // backslashes side by side, multi-byte characters: what word-at-a-time scans get
+        // wrong at a borrow or at a word's end.
+        let alphabet: [Unicode.Scalar] = ["a", " ", "!", "\"", "\\", "\u{0}", "\u{1}", "\u{1F}", "\n", "\t", "é", "€", "😀", "#", "~", "\u{7F}"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            var scalars = String.UnicodeScalarView()
+            for _ in 0..<Int.random(in: 0...40, using: &generator) { scalars.append(alphabet.randomElement(using: &generator)!) }
+            let string = String(scalars)
+            var expected: [UInt8] = [0x22]
+            for byte in string.utf8 {
+                switch byte {
+                case 0x22: expected += Array(#"\""#.utf8)
+                case 0x5C: expected += Array(#"\\"#.utf8)
+                case 0x08: expected += Array(#"\b"#.utf8)
+                case 0x0C: expected += Array(#"\f"#.utf8)
+                case 0x0A: expected += Array(#"\n"#.utf8)
+                case 0x0D: expected += Array(#"\r"#.utf8)
+                case 0x09: expected += Array(#"\t"#.utf8)
+                case ..<0x20: expected += Array(#"\u00"#.utf8) + Array(String(byte, radix: 16).leftPadded(to: 2).utf8)
+                default: expected.append(byte)
+                }
+            }
+            expected.append(0x22)
+            let written = JSONWriter.canonical(.string(string))
+            #expect(written == expected, "\(Array(string.utf8))")
+            #expect(try JSONParser.parse(written) == .string(string), "\(Array(string.utf8))")
+        }
+    }
+
     @Test("integers are written as their digits", arguments: [("0", "0"), ("9007199254740991", "9007199254740991"), ("2024", "2024")])
     func integers(input: String, output: String) throws {
         #expect(try Self.canonical("[\(input)]") == "[\(output)]")
@@ -101,4 +133,8 @@ struct StrictParserTests {
     func surrogatePair() throws {
         #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"))
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
