@@ -17,7 +17,7 @@ struct ParsedLine: Sendable {
 
     static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, actor: String?) -> ParsedLine {
         do {
-            let (envelope, data) = try Envelope.parsingPayload(line: line, defaultActor: actor)
+            let (envelope, data) = try Envelope.parsingPayload(line: line, defaultActor: actor, keys: DomainEvent.keys)
             let event = Result { () throws(Rejection) in try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: data) }
             return ParsedLine(line: number, bytes: line.count + 1, envelope: .success(envelope), event: event, sniffedId: nil)
         } catch {
@@ -166,7 +166,7 @@ struct ParsedRecord: Sendable {
     static func parse(_ record: EventRecord, checkHash: Bool) -> ParsedRecord {
         let hashMatches = !checkHash || record.recomputedHash == record.hash
         do {
-            let (envelope, data) = try record.envelopeAndPayload()
+            let (envelope, data) = try record.envelopeAndPayload(keys: DomainEvent.keys)
             // A payload that does not decode keeps its rejection, thrown by the applying
             // thread in order.
             let event = Result { () throws(Rejection) in try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: data) }

@@ -36,6 +36,12 @@ public final class Envelope: Sendable {
         "id", "stream", "type", "schema", "occurredAt", "actor", "sourceDoc", "assumed", "expectedVersion", "data",
     ]
     public static let maxIdLength = 128
+    /// Every key an envelope may hold, its `ledger` object's included (an export read
+    /// back), for a `KeyTable`.
+    public static let keyNames: [String] = [
+        "id", "stream", "type", "schema", "occurredAt", "actor", "sourceDoc", "assumed", "expectedVersion", "data",
+        "ledger", "hash", "prevHash", "recordedAt", "seq", "version",
+    ]
 
     /// Checks `value` as an envelope. `defaultActor` fills a missing `actor` (from
     /// `--actor` or `$CTG_ACTOR`); a `ledger` member, as in an export, is ignored.
@@ -148,13 +154,14 @@ public final class Envelope: Sendable {
     }
 
     /// `parsingPayload` of an NDJSON line.
-    public static func parsingPayload(line: UnsafeBufferPointer<UInt8>, defaultActor: String?) throws(Rejection) -> (Envelope, JSONObject) {
-        try parsingPayload(Envelope.parse(line), defaultActor: defaultActor)
+    /// `keys`: the keys events are known to use (see `KeyTable`).
+    public static func parsingPayload(line: UnsafeBufferPointer<UInt8>, defaultActor: String?, keys: KeyTable? = nil) throws(Rejection) -> (Envelope, JSONObject) {
+        try parsingPayload(Envelope.parse(line, keys: keys), defaultActor: defaultActor)
     }
 
     /// `parsingPayload` of an event read back from its stored canonical bytes.
-    public static func parsingPayload(stored canonical: [UInt8], ledgerOffset: Int) throws(Rejection) -> (Envelope, JSONObject) {
-        let value = try canonical.withUnsafeBufferPointer { (b) throws(Rejection) in try Envelope.parse(b) }
+    public static func parsingPayload(stored canonical: [UInt8], ledgerOffset: Int, keys: KeyTable? = nil) throws(Rejection) -> (Envelope, JSONObject) {
+        let value = try canonical.withUnsafeBufferPointer { (b) throws(Rejection) in try Envelope.parse(b, keys: keys) }
         var payload = JSONObject()
         let envelope = try Envelope(value, defaultActor: nil, stored: (canonical, ledgerOffset), keepingData: false, payload: &payload)
         return (envelope, payload)
@@ -188,9 +195,9 @@ public final class Envelope: Sendable {
     }
 
     /// Strict JSON, a parse error told as a rejection with its column.
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Rejection) -> JSONValue {
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, keys: KeyTable? = nil) throws(Rejection) -> JSONValue {
         do {
-            return try JSONParser.parse(bytes)
+            return try JSONParser.parse(bytes, keys: keys)
         } catch {
             throw Rejection(error.code, "\(error.message) (column \(error.offset + 1))")
         }

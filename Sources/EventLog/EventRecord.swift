@@ -146,8 +146,9 @@ public final class EventRecord: Sendable {
     }
 
     /// The event with its payload apart (see `Envelope.parsingPayload`).
-    public func envelopeAndPayload() throws(Rejection) -> (Envelope, JSONObject) {
-        try Envelope.parsingPayload(stored: canonical, ledgerOffset: ledgerOffset)
+    /// `keys`: the keys events are known to use (see `KeyTable`).
+    public func envelopeAndPayload(keys: KeyTable? = nil) throws(Rejection) -> (Envelope, JSONObject) {
+        try Envelope.parsingPayload(stored: canonical, ledgerOffset: ledgerOffset, keys: keys)
     }
 }
 

@@ -22,20 +22,26 @@ public struct JSONParser {
     private var index = 0
     private let maxDepth: Int
     private let allowNull: Bool
+    /// Kept alive by `parse`'s caller: used without a reference count per key.
+    private let keys: Unmanaged<KeyTable>?
     private var scratch: [UInt8] = []
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, allowNull: Bool) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, allowNull: Bool, keys: KeyTable?) {
         self.bytes = bytes
         self.maxDepth = maxDepth
         self.allowNull = allowNull
+        self.keys = keys.map { Unmanaged.passUnretained($0) }
     }
 
     /// Parses one complete JSON text; whitespace may surround it.
     /// `allowNull` is for reading the ledger's own output (`"signedOn": null`), never events.
+    /// `keys`: object keys expected in the text, made once (see `KeyTable`).
     public static func parse(
-        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth, allowNull: Bool = false
+        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth, allowNull: Bool = false, keys: KeyTable? = nil
     ) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes, maxDepth: maxDepth, allowNull: allowNull)
+        // `keys` outlives the parser, which holds it unowned.
+        defer { withExtendedLifetime(keys) {} }
+        var parser = JSONParser(bytes, maxDepth: maxDepth, allowNull: allowNull, keys: keys)
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
             throw JSONParseError(code: "bom", message: "a byte-order mark is not allowed", offset: 0)
         }
@@ -49,8 +55,8 @@ public struct JSONParser {
     }
 
     /// Parses one complete JSON text held in `bytes`.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, allowNull: Bool = false) throws(JSONParseError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { (b) throws(JSONParseError) in try parse(b, maxDepth: maxDepth, allowNull: allowNull) }
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, allowNull: Bool = false, keys: KeyTable? = nil) throws(JSONParseError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (b) throws(JSONParseError) in try parse(b, maxDepth: maxDepth, allowNull: allowNull, keys: keys) }
     }
 
     /// Parses one complete JSON text held in `text`.
@@ -179,8 +185,8 @@ public struct JSONParser {
                 throw fail("invalid-json", "unexpected \(describeByte()), an object key in double quotes was expected")
             }
             let keyStart = index
-            let key = try parseString()
-            var member = JSONMember(key, .null)  // the value is parsed below
+            var member = try parseKey()  // the value is parsed below
+            let key = member.key
             // By index: iterating the members would copy (retain) each one.
             for i in object.members.indices where object.members[i].keyPrefix == member.keyPrefix && object.members[i].key.sameBytes(key) {
                 index = keyStart
@@ -202,6 +208,40 @@ public struct JSONParser {
         }
     }
 
+    /// An object's key, as a member with no value yet: from the key table when the key
+    /// is plain ASCII found there, else parsed as any string.
+    private mutating func parseKey() throws(JSONParseError) -> JSONMember {
+        if let keys {
+            let start = index + 1
+            let end = skipPlain(from: start)
+            // A key of plain ASCII bytes, short enough to be in the table; anything else
+            // (an escape, a multi-byte character) takes the general path.
+            if end < bytes.count, end - start <= KeyTable.maxLength, bytes[end] == UInt8(ascii: "\"") {
+                let (base, count, readable) = (bytes.baseAddress! + start, end - start, bytes.count - start)
+                if let (key, prefix) = keys._withUnsafeGuaranteedRef({ $0.find(base, count: count, readable: readable) }) {
+                    index = end + 1
+                    return JSONMember(key, prefix: prefix, .null)
+                }
+            }
+        }
+        return JSONMember(try parseString(), .null)
+    }
+
+    /// The first index from `i` of a quote, a backslash, a control character or a byte of
+    /// a multi-byte character, found eight bytes at a time; in the text's last seven bytes
+    /// (which may end the buffer) it stops at `i`'s word, for the caller to go byte by byte.
+    @inline(__always)
+    private func skipPlain(from i: Int) -> Int {
+        var i = i
+        while i + 8 <= bytes.count {
+            let word = UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)
+            let mask = JSONWriter.escapeMask(word) | word & 0x8080_8080_8080_8080
+            if mask != 0 { return i + mask.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        return i
+    }
+
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
@@ -209,18 +249,8 @@ public struct JSONParser {
         var needsSlowPath = false
         var ascii = true
         while index < bytes.count {
-            // Eight bytes at a time, to the first that is a quote, a backslash, a control
-            // character or part of a multi-byte character (the line's last bytes, which
-            // the text may end right after, one at a time).
-            if index + 8 <= bytes.count {
-                let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
-                let mask = JSONWriter.escapeMask(word) | word & 0x8080_8080_8080_8080
-                if mask == 0 {
-                    index += 8
-                    continue
-                }
-                index += mask.trailingZeroBitCount >> 3
-            }
+            index = skipPlain(from: index)
+            guard index < bytes.count else { break }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") { break }
             if b == UInt8(ascii: "\\") { needsSlowPath = true; break }

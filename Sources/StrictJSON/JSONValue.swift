@@ -59,6 +59,13 @@ public struct JSONMember: Sendable, Equatable {
         keyPrefix = key.withUTF8Bytes { JSONMember.prefix(of: $0) }
     }
 
+    /// A member whose key's prefix is known already (a `KeyTable`'s key).
+    init(_ key: String, prefix: UInt64, _ value: JSONValue) {
+        self.key = key
+        self.value = value
+        keyPrefix = prefix
+    }
+
     /// `keyPrefix` of a key's UTF-8 bytes.
     public static func prefix(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var p: UInt64 = 0

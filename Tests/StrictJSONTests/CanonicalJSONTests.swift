@@ -78,6 +78,28 @@ struct CanonicalJSONTests {
         }
     }
 
+    @Test("a key table changes nothing parsed: escaped, unknown, long and near-the-end keys, and duplicates")
+    func keyTableParsesTheSame() throws {
+        let table = KeyTable(["id", "name", "role", "fundingEffectiveFrom", "a\u{7F}b", "é"])
+        let texts = [
+            #"{"id":"x","name":"n","role":"caf","other":1}"#,
+            #"{"\u0069d":1,"na\u006De":2}"#,  // escaped keys equal to table keys
+            #"{"fundingEffectiveFrom":"2024-01-01","fundingEffectiveFromX":1,"fundingEffective":2}"#,
+            #"{"é":1,"e\u0301":2,"a\u007fb":3}"#,  // non-ASCII and escaped keys are parsed, not looked up
+            #"{"x":{"id":[{"role":true}]},"id":0}"#,
+            #"{"id":1}"#, #"{"i":1}"#, #"{"":1}"#,  // keys near the end of the text
+        ]
+        for text in texts {
+            #expect(try JSONParser.parse(Array(text.utf8), keys: table) == JSONParser.parse(Array(text.utf8)), "\(text)")
+            let plain = JSONWriter.canonical(try JSONParser.parse(Array(text.utf8)))
+            #expect(JSONWriter.canonical(try JSONParser.parse(Array(text.utf8), keys: table)) == plain, "\(text)")
+        }
+        for duplicate in [#"{"id":1,"id":2}"#, #"{"id":1,"\u0069d":2}"#, #"{"\u0069d":1,"id":2}"#] {
+            #expect(throws: JSONParseError.self, "\(duplicate)") { try JSONParser.parse(Array(duplicate.utf8), keys: table) }
+        }
+        #expect(table.contains("fundingEffectiveFrom") && !table.contains("fundingEffective") && !table.contains("é"))
+    }
+
     @Test("integers are written as their digits", arguments: [("0", "0"), ("9007199254740991", "9007199254740991"), ("2024", "2024")])
     func integers(input: String, output: String) throws {
         #expect(try Self.canonical("[\(input)]") == "[\(output)]")
