@@ -25,14 +25,13 @@ public enum Rules {
         let date = envelope.businessDate
         let stream = envelope.stream
         if case let .conventionOpened(title, caf, territory, period, domains, ordinal, predecessor) = event {
-            if let existing = try state.convention(stream) {
-                try state.putConvention(existing)
+            if try state.convention(stream) != nil {
                 throw Rejection("convention-exists", "convention \(stream) is already opened; ConventionOpened is only the first event of its stream")
             }
             if position.version != 1 {
                 throw Rejection("convention-exists", "convention \(stream) is already opened; ConventionOpened is only the first event of its stream")
             }
-            try state.putConvention(ConventionState(
+            try state.addConvention(ConventionState(
                 id: stream, title: title, caf: caf, territory: territory, period: period, originalEnd: period.end,
                 domains: domains, cafOrdinal: ordinal, predecessor: predecessor, openedOn: date, status: .draft,
                 members: [.init(partner: caf, joinedOn: date)], formerMembers: [], commitment: nil, signatories: [],
@@ -41,26 +40,17 @@ public enum Rules {
                 version: position.version, lastSeq: position.seq))
             return
         }
-        guard var c = try state.convention(stream) else {
+        guard let slot = try state.convention(stream) else {
             throw Rejection("convention-not-opened", "convention \(stream) has no ConventionOpened event before this \(envelope.type)")
         }
-        // `c` is ours until it is put back (the state hands it over rather than copying
-        // it, so big lists are changed in place): put back unchanged when a rule refuses
-        // the event — every case checks before it changes anything.
-        var refusal: (any Error)?
-        do {
-            try change(&c, by: event, envelope: envelope, at: position, in: &state)
-        } catch {
-            refusal = error
-        }
-        // Moved, not copied: a copy would retain and later release every list it holds.
-        try state.putConvention(consume c)
-        if let refusal { throw refusal }
+        // Changed where it is kept (a copy would retain and later release every list it
+        // holds); a rule that refuses the event has changed nothing — every case checks
+        // before it changes anything.
+        try change(&slot.state, by: event, envelope: envelope, at: position, in: &state)
     }
 
     /// Checks `event` against the convention `c` (and the rest of `state`) and changes `c`
-    /// when it passes. A separate function so that `c` is captured by no closure and can
-    /// be moved, not copied, back into the state.
+    /// when it passes.
     private static func change(_ c: inout ConventionState, by event: DomainEvent, envelope: Envelope, at position: Rules.Position, in state: inout some LedgerState) throws {
         let date = envelope.businessDate
         let stream = envelope.stream

@@ -13,16 +13,11 @@ import Glibc
 public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     public let kv: KV
     private let codec = StateCodec()
-    /// Conventions handed back by the rules: every one is written at flush (a convention
-    /// taken out is only put back after an event changed it, or the batch is refused).
-    /// Nil only while lent to the rules (see `lent`).
-    private var conventions: [Key: ConventionState?] = [:]
-    /// Where the convention lent to the rules sits: it is put back there, without the
-    /// removal and insertion (two hashes) a dictionary move would take. An index stays
-    /// valid until the dictionary gains or loses a key, which nothing does while lent.
-    private var lent: Dictionary<Key, ConventionState?>.Index?
-    /// The convention put back last and where it sits (valid until a key is added).
-    private var lastConvention: (key: Key, index: Dictionary<Key, ConventionState?>.Index)?
+    /// Conventions read or opened in this batch: every one is written at flush (an
+    /// event that leaves one unchanged is refused, and the batch with it).
+    private var conventions: [Key: ConventionSlot] = [:]
+    /// The convention looked up last: most events follow one of the same convention.
+    private var lastConvention: (key: Key, slot: ConventionSlot)?
     private var decisions: [Key: CachedDecision] = [:]
     /// Total cells moved by decisions already flushed, written at the final `flush()`
     /// (or past `limits.totals` cells): a cell moves by many decisions, and a batch
@@ -80,29 +75,25 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         if conventions.count > limits.conventions { try flushConventions() }
     }
 
-    public mutating func convention(_ stream: String) throws -> ConventionState? {
-        // Handed over, not copied: the rules change the only reference in place, then put it back.
+    public mutating func convention(_ stream: String) throws -> ConventionSlot? {
         let key = Key(stream)
-        // Most events follow one of the same convention: its place is tried first.
-        if let index = lastConvention.flatMap({ $0.key == key ? $0.index : nil }) ?? conventions.index(forKey: key) {
-            lent = index
-            guard let taken = conventions.values[index].take() else { preconditionFailure("convention \(stream) lent twice") }
-            return taken
+        if let last = lastConvention, last.key == key { return last.slot }
+        if let slot = conventions[key] {
+            lastConvention = (key, slot)
+            return slot
         }
         guard let bytes = try kv.get(.conventions, Array(stream.utf8)) else { return nil }
-        return try codec.decode(ConventionState.self, bytes)
+        let slot = ConventionSlot(try codec.decode(ConventionState.self, bytes))
+        conventions[key] = slot
+        lastConvention = (key, slot)
+        return slot
     }
 
-    public mutating func putConvention(_ state: consuming ConventionState) throws {
+    public mutating func addConvention(_ state: ConventionState) throws {
         let key = Key(state.id)
-        if let index = lent.take(), conventions.keys[index] == key {
-            conventions.values[index] = consume state
-            lastConvention = (key, index)
-        } else {
-            conventions[key] = .some(consume state)
-            // An insertion moves entries: the index is taken again after one.
-            lastConvention = (key, conventions.index(forKey: key)!)
-        }
+        let slot = ConventionSlot(state)
+        conventions[key] = slot
+        lastConvention = (key, slot)
     }
 
     public mutating func decision(_ id: String) throws -> DecisionState? {
@@ -163,10 +154,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
             encoded.withUnsafeMutableBufferPointer { out in
                 Parallel.forEachSlice(of: places.count) { range in
                     for i in range {
-                        let (key, value) = taken[places[i]]
-                        guard let state = value else { preconditionFailure("convention \(key) not put back") }
+                        let (key, slot) = taken[places[i]]
                         keys[i] = Array(key.string.utf8)
-                        out[i] = codec.encode(state)
+                        out[i] = codec.encode(slot.state)
                     }
                 }
             }
