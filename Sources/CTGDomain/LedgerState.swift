@@ -25,7 +25,7 @@ public protocol LedgerState {
 public final class ConventionSlot: @unchecked Sendable {
     // @unchecked: a slot belongs to one writer, which changes it on one thread; a flush
     // reads slots from other threads only while that writer waits for them.
-    public var state: ConventionState
+    @exclusivity(unchecked) public var state: ConventionState
 
     public init(_ state: ConventionState) { self.state = state }
 }
