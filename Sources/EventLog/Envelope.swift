@@ -55,8 +55,11 @@ public final class Envelope: Sendable {
     /// chain covers, and a record's hash is checked against them).
     /// `keepingData`: false leaves `data` empty and hands the payload tree over in
     /// `payload` instead (see `parsingPayload`).
+    /// `source`: the text `value` was parsed from, whose parts already in canonical form
+    /// the stored form copies (see `JSONMember.raw`).
     private init(
-        _ value: JSONValue, defaultActor: String?, stored: (canonical: [UInt8], ledgerOffset: Int)?, keepingData: Bool, payload: inout JSONObject
+        _ value: JSONValue, defaultActor: String?, stored: (canonical: [UInt8], ledgerOffset: Int)?, keepingData: Bool, payload: inout JSONObject,
+        source: UnsafeBufferPointer<UInt8>? = nil
     ) throws(Rejection) {
         guard case .object(let object) = value else {
             throw Rejection("wrong-type", "an event must be a JSON object, not \(value.typeName)")
@@ -136,8 +139,10 @@ public final class Envelope: Sendable {
         } else {
             // `finish()` refused objects of more than 64 members, so a bit each fits.
             var dropped: UInt64 = 0
-            for i in object.members.indices where Envelope.isDropped(object.members[i]) { dropped |= 1 << UInt64(i) }
-            let (canonical, offset) = Envelope.canonicalForm(object.members, adding: added, skipping: dropped)
+            object.members.withUnsafeBufferPointer { members in
+                for i in members.indices where Envelope.isDropped(members.baseAddress! + i) { dropped |= 1 << UInt64(i) }
+            }
+            let (canonical, offset) = Envelope.canonicalForm(object.members, adding: added, skipping: dropped, source: source)
             (self.canonical, self.ledgerOffset) = (canonical, offset)
             self.prefix = PrefixHasher(Envelope.hashPrefix(canonical, ledgerOffset: offset))
         }
@@ -156,7 +161,9 @@ public final class Envelope: Sendable {
     /// `parsingPayload` of an NDJSON line.
     /// `keys`: the keys events are known to use (see `KeyTable`).
     public static func parsingPayload(line: UnsafeBufferPointer<UInt8>, defaultActor: String?, keys: KeyTable? = nil) throws(Rejection) -> (Envelope, JSONObject) {
-        try parsingPayload(Envelope.parse(line, keys: keys), defaultActor: defaultActor)
+        var payload = JSONObject()
+        let envelope = try Envelope(Envelope.parse(line, keys: keys), defaultActor: defaultActor, stored: nil, keepingData: false, payload: &payload, source: line)
+        return (envelope, payload)
     }
 
     /// `parsingPayload` of an event read back from its stored canonical bytes.
@@ -171,9 +178,15 @@ public final class Envelope: Sendable {
     private static let expectedVersionKey = JSONMember("expectedVersion", .null)
 
     /// Whether a member written in an event is left out of its stored form.
-    private static func isDropped(_ m: JSONMember) -> Bool {
+    private static func isDropped(_ m: borrowing JSONMember) -> Bool {
         (m.keyPrefix == ledgerKey.keyPrefix && m.key.sameBytes(ledgerKey.key))
             || (m.keyPrefix == expectedVersionKey.keyPrefix && m.key.sameBytes(expectedVersionKey.key))
+    }
+
+    /// `isDropped` of a member read in place (passing one copies it, strings and all).
+    private static func isDropped(_ m: UnsafePointer<JSONMember>) -> Bool {
+        (m.pointee.keyPrefix == ledgerKey.keyPrefix && m.pointee.key.sameBytes(ledgerKey.key))
+            || (m.pointee.keyPrefix == expectedVersionKey.keyPrefix && m.pointee.key.sameBytes(expectedVersionKey.key))
     }
 
     static func hashPrefix(_ canonical: [UInt8], ledgerOffset: Int) -> SHA256 {
@@ -211,9 +224,9 @@ public final class Envelope: Sendable {
         return String(id.prefix(maxIdLength))
     }
 
-    static func canonicalForm(_ members: [JSONMember], adding extra: [JSONMember], skipping skip: UInt64) -> ([UInt8], Int) {
+    static func canonicalForm(_ members: [JSONMember], adding extra: [JSONMember], skipping skip: UInt64, source: UnsafeBufferPointer<UInt8>?) -> ([UInt8], Int) {
         var out = CanonicalBuffer()
-        let offset = JSONWriter.writeCanonical(members, adding: extra, skipping: skip, into: &out, offsetAfterKey: "ledger")
+        let offset = JSONWriter.writeCanonical(members, adding: extra, skipping: skip, into: &out, offsetAfterKey: "ledger", source: source)
         guard let offset, offset > 1 else { preconditionFailure("occurredAt is required, so a key sorts after ledger") }
         return (out.bytes, offset)
     }

@@ -25,6 +25,11 @@ public struct JSONParser {
     /// Kept alive by `parse`'s caller: used without a reference count per key.
     private let keys: Unmanaged<KeyTable>?
     private var scratch: [UInt8] = []
+    /// How many times whitespace was skipped, and how many keys or strings were not in
+    /// canonical form (escapes, keys out of order), so far: a value whose parse moved
+    /// neither is written in canonical form already (see `JSONMember.raw`).
+    private var whitespaceRuns = 0
+    private var nonCanonical = 0
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, allowNull: Bool, keys: KeyTable?) {
         self.bytes = bytes
@@ -76,12 +81,16 @@ public struct JSONParser {
     }
 
     private mutating func skipWhitespace() {
+        let start = index
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
-            default: return
+            default:
+                if index != start { whitespaceRuns += 1 }
+                return
             }
         }
+        if index != start { whitespaceRuns += 1 }
     }
 
     private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -192,14 +201,22 @@ public struct JSONParser {
                 index = keyStart
                 throw fail("duplicate-key", "key \"\(key)\" appears twice in one object")
             }
+            if let last = object.members.indices.last {
+                // In JCS order after the previous key (see `JSONWriter.precedes`)?
+                let (x, y) = (object.members[last].keyPrefix, member.keyPrefix)
+                let ordered = x != y && x != JSONMember.unordered && y != JSONMember.unordered ? x < y : JSONWriter.utf16Precedes(object.members[last].key, key)
+                if !ordered { nonCanonical += 1 }
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
                 throw fail("invalid-json", "unexpected \(describeByte()), ':' was expected after a key")
             }
             index += 1
             skipWhitespace()
-            member.value = try parseValue(depth: depth)
-            object.members.append(member)
+            let (valueStart, runs, escapes) = (index, whitespaceRuns, nonCanonical)
+            let value = try parseValue(depth: depth)
+            member.setValue(value, raw: runs == whitespaceRuns && escapes == nonCanonical ? (valueStart, index - valueStart) : nil)
+            object.members.append(consume member)
             skipWhitespace()
             guard index < bytes.count else { throw fail("invalid-json", "unexpected end of line inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -273,6 +290,8 @@ public struct JSONParser {
             index += 1
             return s
         }
+        // Written again without its escapes, the string's bytes change.
+        nonCanonical += 1
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {

@@ -9,15 +9,17 @@ public enum JSONWriter {
         return out.bytes
     }
 
-    public static func writeCanonical(_ value: JSONValue, into out: inout CanonicalBuffer) {
+    /// `source`: the text `value` was parsed from, whose canonical parts are copied (see
+    /// `JSONMember.raw`).
+    public static func writeCanonical(_ value: JSONValue, into out: inout CanonicalBuffer, source: UnsafeBufferPointer<UInt8>? = nil) {
         switch value {
         case .object(let object):
-            writeCanonical(object.members, into: &out)
+            writeCanonical(object.members, into: &out, source: source)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
             for (i, element) in elements.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeCanonical(element, into: &out)
+                writeCanonical(element, into: &out, source: source)
             }
             out.append(UInt8(ascii: "]"))
         case .string(let s):
@@ -35,8 +37,10 @@ public enum JSONWriter {
     /// the first member whose key sorts after `mark` starts (nil when none does): where
     /// a member of that key would be inserted.
     @discardableResult
-    public static func writeCanonical(_ members: [JSONMember], into out: inout CanonicalBuffer, offsetAfterKey mark: String? = nil) -> Int? {
-        writeCanonical(members, adding: [], skipping: 0, into: &out, offsetAfterKey: mark)
+    public static func writeCanonical(
+        _ members: [JSONMember], into out: inout CanonicalBuffer, offsetAfterKey mark: String? = nil, source: UnsafeBufferPointer<UInt8>? = nil
+    ) -> Int? {
+        writeCanonical(members, adding: [], skipping: 0, into: &out, offsetAfterKey: mark, source: source)
     }
 
     /// `writeCanonical` of `members` without those whose index is a bit of `skip`, and
@@ -44,15 +48,19 @@ public enum JSONWriter {
     /// would retain every member, and release it after).
     @discardableResult
     public static func writeCanonical(
-        _ members: [JSONMember], adding extra: [JSONMember], skipping skip: UInt64, into out: inout CanonicalBuffer, offsetAfterKey mark: String? = nil
+        _ members: [JSONMember], adding extra: [JSONMember], skipping skip: UInt64, into out: inout CanonicalBuffer, offsetAfterKey mark: String? = nil,
+        source: UnsafeBufferPointer<UInt8>? = nil
     ) -> Int? {
         out.append(UInt8(ascii: "{"))
         if extra.isEmpty && skip == 0 && mark == nil {
             // Every nested object: the plain order, without the extra indirections.
+            // Members borrowed through the buffer: `members[m]` would copy each.
             withCanonicalOrder(members) { order in
-                for (i, m) in order.enumerated() {
-                    if i > 0 { out.append(UInt8(ascii: ",")) }
-                    writeMember(members[m], into: &out)
+                members.withUnsafeBufferPointer { members in
+                    for (i, m) in order.enumerated() {
+                        if i > 0 { out.append(UInt8(ascii: ",")) }
+                        writeMember(at: members.baseAddress! + m, into: &out, source: source)
+                    }
                 }
             }
             out.append(UInt8(ascii: "}"))
@@ -66,7 +74,11 @@ public enum JSONWriter {
                    utf16Precedes(mark, m < members.count ? members[m].key : extra[m - members.count].key) {
                     offset = out.count
                 }
-                if m < members.count { writeMember(members[m], into: &out) } else { writeMember(extra[m - members.count], into: &out) }
+                if m < members.count {
+                    members.withUnsafeBufferPointer { writeMember(at: $0.baseAddress! + m, into: &out, source: source) }
+                } else {
+                    writeMember(extra[m - members.count], into: &out)
+                }
             }
             return offset
         }
@@ -79,6 +91,20 @@ public enum JSONWriter {
         writeString(member.key, into: &out)
         out.append(UInt8(ascii: ":"))
         writeCanonical(member.value, into: &out)
+    }
+
+    /// `writeMember` of a member read in place (passing one copies it), its value's bytes
+    /// copied from `source` when they are canonical there.
+    static func writeMember(at member: UnsafePointer<JSONMember>, into out: inout CanonicalBuffer, source: UnsafeBufferPointer<UInt8>?) {
+        writeString(member.pointee.key, into: &out)
+        out.append(UInt8(ascii: ":"))
+        let (offset, count) = member.pointee.raw
+        if let source, count >= 0 {
+            precondition(offset + count <= source.count, "a member's raw bytes lie outside the text given")
+            out.append(UnsafeBufferPointer(rebasing: source[offset..<offset + count]))
+        } else {
+            writeCanonical(member.pointee.value, into: &out, source: source)
+        }
     }
 
     private static func writeInteger(_ value: Int64, into out: inout CanonicalBuffer) {

@@ -100,6 +100,67 @@ struct CanonicalJSONTests {
         #expect(table.contains("fundingEffectiveFrom") && !table.contains("fundingEffective") && !table.contains("é"))
     }
 
+    @Test("parts of the text already canonical are copied, and give the bytes the writer gives: random texts with whitespace, escapes and keys out of order")
+    func copiedPartsAreCanonical() throws {
+        var rng = SystemRandomNumberGenerator()
+        let keys = ["a", "b", "id", "é", "z\u{1F600}", "ab", "\u{FB33}", "aaaaaaaaa", "aaaaaaaab"]
+        let strings = ["x", "", "é€", "a\"b", "a\\b", "tab\tx", "/slash", "\u{1F600}"]
+        func space() -> String { Int.random(in: 0..<6, using: &rng) == 0 ? [" ", "\n", "\t", "  "].randomElement(using: &rng)! : "" }
+        // A string as JSON, its characters escaped at random where JSON allows.
+        func quoted(_ s: String) -> String {
+            var out = "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\t": out += "\\t"
+                default:
+                    if scalar.value < 0x10000 && Int.random(in: 0..<5, using: &rng) == 0 {
+                        let hex = String(scalar.value, radix: 16)
+                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    } else if scalar == "/" && Bool.random(using: &rng) {
+                        out += "\\/"
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
+                }
+            }
+            return out + "\""
+        }
+        func value(_ depth: Int) -> String {
+            switch Int.random(in: 0..<(depth > 2 ? 3 : 5), using: &rng) {
+            case 0: return quoted(strings.randomElement(using: &rng)!)
+            case 1: return String(Int.random(in: 0...9_007_199_254_740_991, using: &rng))
+            case 2: return Bool.random(using: &rng) ? "true" : "false"
+            case 3: return "[" + (0..<Int.random(in: 0...3, using: &rng)).map { _ in space() + value(depth + 1) + space() }.joined(separator: ",") + "]"
+            default: return object(depth + 1)
+            }
+        }
+        func object(_ depth: Int) -> String {
+            var chosen = Array(keys.shuffled(using: &rng).prefix(Int.random(in: 0...5, using: &rng)))
+            if Bool.random(using: &rng) { chosen.sort { JSONWriter.canonical(.string($0)).lexicographicallyPrecedes(JSONWriter.canonical(.string($1))) } }
+            return "{" + chosen.map { space() + quoted($0) + space() + ":" + space() + value(depth) + space() }.joined(separator: ",") + "}"
+        }
+        var copied = 0
+        for _ in 0..<3000 {
+            let text = Array(object(0).utf8)
+            let parsed = try JSONParser.parse(text)
+            guard case .object(let o) = parsed else { continue }
+            copied += o.members.filter { $0.raw.count >= 0 }.count
+            var withSource = CanonicalBuffer()
+            _ = text.withUnsafeBufferPointer { JSONWriter.writeCanonical(o.members, into: &withSource, source: $0) }
+            #expect(withSource.bytes == JSONWriter.canonical(parsed), "\(String(decoding: text, as: UTF8.self))")
+        }
+        #expect(copied > 1000)
+        // A value changed after parsing is written anew, not copied.
+        let text = Array(#"{"a":"old","b":[1,2]}"#.utf8)
+        guard case .object(var o) = try JSONParser.parse(text) else { Issue.record("not an object"); return }
+        o.members[0].value = "new"
+        var out = CanonicalBuffer()
+        _ = text.withUnsafeBufferPointer { JSONWriter.writeCanonical(o.members, into: &out, source: $0) }
+        #expect(String(decoding: out.bytes, as: UTF8.self) == #"{"a":"new","b":[1,2]}"#)
+    }
+
     @Test("integers are written as their digits", arguments: [("0", "0"), ("9007199254740991", "9007199254740991"), ("2024", "2024")])
     func integers(input: String, output: String) throws {
         #expect(try Self.canonical("[\(input)]") == "[\(output)]")
