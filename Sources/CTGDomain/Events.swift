@@ -165,7 +165,7 @@ public enum DomainEvent: Sendable {
         }
     }
 
-    private static func readPeriod(_ r: inout ObjectReader, key: String, from: String, to: String, rule: String = "period-reversed") throws(Rejection) -> Period {
+    private static func readPeriod(_ r: inout ObjectReader, key: StaticString, from: StaticString, to: StaticString, rule: String = "period-reversed") throws(Rejection) -> Period {
         var p = try r.object(key)
         let start = try p.date(from)
         let end = try p.date(to)

@@ -10,36 +10,36 @@ public enum TextLimit {
 }
 
 extension ObjectReader {
-    mutating func ident(_ key: String) throws(Rejection) -> String {
+    mutating func ident(_ key: StaticString) throws(Rejection) -> String {
         try string(key, maxLength: TextLimit.id)
     }
 
-    mutating func optionalIdent(_ key: String) throws(Rejection) -> String? {
+    mutating func optionalIdent(_ key: StaticString) throws(Rejection) -> String? {
         try optionalString(key, maxLength: TextLimit.id)
     }
 
-    mutating func name(_ key: String) throws(Rejection) -> String {
+    mutating func name(_ key: StaticString) throws(Rejection) -> String {
         try string(key, maxLength: TextLimit.name)
     }
 
-    mutating func optionalName(_ key: String) throws(Rejection) -> String? {
+    mutating func optionalName(_ key: StaticString) throws(Rejection) -> String? {
         try optionalString(key, maxLength: TextLimit.name)
     }
 
-    mutating func text(_ key: String) throws(Rejection) -> String {
+    mutating func text(_ key: StaticString) throws(Rejection) -> String {
         try string(key, maxLength: TextLimit.text)
     }
 
-    mutating func optionalText(_ key: String) throws(Rejection) -> String? {
+    mutating func optionalText(_ key: StaticString) throws(Rejection) -> String? {
         try optionalString(key, maxLength: TextLimit.text)
     }
 
-    mutating func date(_ key: String) throws(Rejection) -> CalendarDate {
+    mutating func date(_ key: StaticString) throws(Rejection) -> CalendarDate {
         guard let d = try optionalDate(key) else { throw Rejection("missing-field", "\(pointer(key)) is required") }
         return d
     }
 
-    mutating func optionalDate(_ key: String) throws(Rejection) -> CalendarDate? {
+    mutating func optionalDate(_ key: StaticString) throws(Rejection) -> CalendarDate? {
         guard let text = try optionalString(key, maxLength: 10) else { return nil }
         guard let d = CalendarDate(text) else {
             throw Rejection("invalid-date", "\(pointer(key)) \"\(text)\" is not a calendar date YYYY-MM-DD")
@@ -47,22 +47,22 @@ extension ObjectReader {
         return d
     }
 
-    mutating func code<C: Code>(_ key: String, _: C.Type = C.self) throws(Rejection) -> C {
+    mutating func code<C: Code>(_ key: StaticString, _: C.Type = C.self) throws(Rejection) -> C {
         let text = try string(key, maxLength: 64)
         return try C.decode(text, at: pointer(key))
     }
 
-    mutating func optionalCode<C: Code>(_ key: String, _: C.Type = C.self) throws(Rejection) -> C? {
+    mutating func optionalCode<C: Code>(_ key: StaticString, _: C.Type = C.self) throws(Rejection) -> C? {
         guard let text = try optionalString(key, maxLength: 64) else { return nil }
         return try C.decode(text, at: pointer(key))
     }
 
-    mutating func codes<C: Code>(_ key: String, _: C.Type = C.self) throws(Rejection) -> [C] {
+    mutating func codes<C: Code>(_ key: StaticString, _: C.Type = C.self) throws(Rejection) -> [C] {
         guard let codes: [C] = try optionalCodes(key) else { throw Rejection("missing-field", "\(pointer(key)) is required") }
         return codes
     }
 
-    mutating func optionalCodes<C: Code>(_ key: String, _: C.Type = C.self) throws(Rejection) -> [C]? {
+    mutating func optionalCodes<C: Code>(_ key: StaticString, _: C.Type = C.self) throws(Rejection) -> [C]? {
         guard let texts = try optionalStringArray(key, maxLength: 64) else { return nil }
         var result: [C] = []
         for (i, t) in texts.enumerated() {
@@ -75,12 +75,12 @@ extension ObjectReader {
         return result
     }
 
-    mutating func money(_ key: String) throws(Rejection) -> Money {
+    mutating func money(_ key: StaticString) throws(Rejection) -> Money {
         let text = try string(key, maxLength: 32)
         return try Money.decode(text, at: pointer(key))
     }
 
-    mutating func year(_ key: String) throws(Rejection) -> Int {
+    mutating func year(_ key: StaticString) throws(Rejection) -> Int {
         let y = try integer(key)
         guard (1900...2999).contains(y) else {
             throw Rejection("invalid-year", "\(pointer(key)) \(y) is not a year between 1900 and 2999")
@@ -89,7 +89,7 @@ extension ObjectReader {
     }
 
     /// A list of ids, each at most once.
-    mutating func idList(_ key: String, required: Bool = true) throws(Rejection) -> [String]? {
+    mutating func idList(_ key: StaticString, required: Bool = true) throws(Rejection) -> [String]? {
         guard let values = try optionalArray(key, maxItems: TextLimit.listItems) else {
             if required { throw Rejection("missing-field", "\(pointer(key)) is required") }
             return nil
@@ -105,7 +105,7 @@ extension ObjectReader {
         return result
     }
 
-    mutating func textList(_ key: String, required: Bool) throws(Rejection) -> [String]? {
+    mutating func textList(_ key: StaticString, required: Bool) throws(Rejection) -> [String]? {
         guard let values = try optionalArray(key, maxItems: TextLimit.listItems) else {
             if required { throw Rejection("missing-field", "\(pointer(key)) is required") }
             return nil
@@ -117,7 +117,7 @@ extension ObjectReader {
         return result
     }
 
-    mutating func objects(_ key: String, required: Bool) throws(Rejection) -> [ObjectReader]? {
+    mutating func objects(_ key: StaticString, required: Bool) throws(Rejection) -> [ObjectReader]? {
         guard let values = try optionalArray(key, maxItems: TextLimit.listItems) else {
             if required { throw Rejection("missing-field", "\(pointer(key)) is required") }
             return nil

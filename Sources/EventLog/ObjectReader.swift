@@ -27,43 +27,53 @@ public struct ObjectReader {
     }
 
     public func pointer(_ key: String) -> String { "\(path)/\(key)" }
+    public func pointer(_ key: StaticString) -> String { "\(path)/\(key)" }
 
-    public mutating func optionalValue(_ key: String) -> JSONValue? {
-        let members = object.members
-        let n = members.count
+    /// Field names are literals: their bytes are read where the literal is, with no
+    /// string made or retained per field read.
+    public mutating func optionalValue(_ key: StaticString) -> JSONValue? {
+        key.withUTF8Buffer { optionalValue(bytes: $0) }
+    }
+
+    private mutating func optionalValue(bytes key: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+        let n = object.members.count
         // Fields are mostly read in the order they are written: the search starts after
         // the member found last and wraps around.
         var i = hint < n ? hint : 0
-        let prefix = key.withUTF8Bytes { JSONMember.prefix(of: $0) }
+        let prefix = JSONMember.prefix(of: key)
         // A key of at most 8 bytes is all in its prefix: equal prefixes and lengths are
         // equal keys (the length tells "a" from "a\u{0}", which pad to the same prefix).
-        let count = key.utf8.count
-        let whole = count <= 8 && prefix != JSONMember.unordered
-        for _ in 0..<n {
-            // The prefixes tell most keys apart (and an absent field costs a compare per member).
-            if members[i].keyPrefix == prefix && (whole ? members[i].key.utf8.count == count : members[i].key.sameBytes(key)) {
-                if i < 64 { read |= 1 << UInt64(i) }
-                hint = i + 1
-                return members[i].value
+        let whole = key.count <= 8 && prefix != JSONMember.unordered
+        let found: Int? = object.members.withUnsafeBufferPointer { members in
+            for _ in 0..<n {
+                // The prefixes tell most keys apart (and an absent field costs a compare per member).
+                if members[i].keyPrefix == prefix
+                    && (whole ? members[i].key.utf8.count == key.count : members[i].key.withUTF8Bytes { $0.elementsEqual(key) }) {
+                    return i
+                }
+                i = i + 1 == n ? 0 : i + 1
             }
-            i = i + 1 == n ? 0 : i + 1
+            return nil
         }
-        return nil
+        guard let found else { return nil }
+        if found < 64 { read |= 1 << UInt64(found) }
+        hint = found + 1
+        return object.members[found].value
     }
 
-    public mutating func value(_ key: String) throws(Rejection) -> JSONValue {
+    public mutating func value(_ key: StaticString) throws(Rejection) -> JSONValue {
         guard let v = optionalValue(key) else {
             throw Rejection("missing-field", "\(pointer(key)) is required")
         }
         return v
     }
 
-    public mutating func optionalString(_ key: String, maxLength: Int = 4096, minLength: Int = 1) throws(Rejection) -> String? {
+    public mutating func optionalString(_ key: StaticString, maxLength: Int = 4096, minLength: Int = 1) throws(Rejection) -> String? {
         guard let v = optionalValue(key) else { return nil }
         return try ObjectReader.string(v, at: pointer(key), minLength: minLength, maxLength: maxLength)
     }
 
-    public mutating func string(_ key: String, maxLength: Int = 4096, minLength: Int = 1) throws(Rejection) -> String {
+    public mutating func string(_ key: StaticString, maxLength: Int = 4096, minLength: Int = 1) throws(Rejection) -> String {
         guard let s = try optionalString(key, maxLength: maxLength, minLength: minLength) else {
             throw Rejection("missing-field", "\(pointer(key)) is required")
         }
@@ -89,7 +99,7 @@ public struct ObjectReader {
         return s
     }
 
-    public mutating func optionalInteger(_ key: String) throws(Rejection) -> Int64? {
+    public mutating func optionalInteger(_ key: StaticString) throws(Rejection) -> Int64? {
         guard let v = optionalValue(key) else { return nil }
         guard case .integer(let i) = v else {
             throw Rejection("wrong-type", "\(pointer(key)) must be an integer, not \(v.typeName)")
@@ -97,13 +107,13 @@ public struct ObjectReader {
         return i
     }
 
-    public mutating func integer(_ key: String) throws(Rejection) -> Int64 {
+    public mutating func integer(_ key: StaticString) throws(Rejection) -> Int64 {
         guard let i = try optionalInteger(key) else { throw Rejection("missing-field", "\(pointer(key)) is required") }
         return i
     }
 
     /// A flag that is either absent or `true` (`false` would be a second way to say "absent").
-    public mutating func optionalTrue(_ key: String) throws(Rejection) -> Bool {
+    public mutating func optionalTrue(_ key: StaticString) throws(Rejection) -> Bool {
         guard let v = optionalValue(key) else { return false }
         guard case .bool(true) = v else {
             throw Rejection("wrong-type", "\(pointer(key)) must be true when present (leave it out otherwise)")
@@ -111,7 +121,7 @@ public struct ObjectReader {
         return true
     }
 
-    public mutating func optionalArray(_ key: String, maxItems: Int = 10_000) throws(Rejection) -> [JSONValue]? {
+    public mutating func optionalArray(_ key: StaticString, maxItems: Int = 10_000) throws(Rejection) -> [JSONValue]? {
         guard let v = optionalValue(key) else { return nil }
         guard case .array(let a) = v else {
             throw Rejection("wrong-type", "\(pointer(key)) must be an array, not \(v.typeName)")
@@ -122,14 +132,14 @@ public struct ObjectReader {
         return a
     }
 
-    public mutating func array(_ key: String, maxItems: Int = 10_000) throws(Rejection) -> [JSONValue] {
+    public mutating func array(_ key: StaticString, maxItems: Int = 10_000) throws(Rejection) -> [JSONValue] {
         guard let a = try optionalArray(key, maxItems: maxItems) else {
             throw Rejection("missing-field", "\(pointer(key)) is required")
         }
         return a
     }
 
-    public mutating func optionalStringArray(_ key: String, maxLength: Int = 4096) throws(Rejection) -> [String]? {
+    public mutating func optionalStringArray(_ key: StaticString, maxLength: Int = 4096) throws(Rejection) -> [String]? {
         guard let a = try optionalArray(key) else { return nil }
         var result: [String] = []
         result.reserveCapacity(a.count)
@@ -139,19 +149,19 @@ public struct ObjectReader {
         return result
     }
 
-    public mutating func stringArray(_ key: String, maxLength: Int = 4096) throws(Rejection) -> [String] {
+    public mutating func stringArray(_ key: StaticString, maxLength: Int = 4096) throws(Rejection) -> [String] {
         guard let a = try optionalStringArray(key, maxLength: maxLength) else {
             throw Rejection("missing-field", "\(pointer(key)) is required")
         }
         return a
     }
 
-    public mutating func optionalObject(_ key: String) throws(Rejection) -> ObjectReader? {
+    public mutating func optionalObject(_ key: StaticString) throws(Rejection) -> ObjectReader? {
         guard let v = optionalValue(key) else { return nil }
         return try ObjectReader(v, path: pointer(key))
     }
 
-    public mutating func object(_ key: String) throws(Rejection) -> ObjectReader {
+    public mutating func object(_ key: StaticString) throws(Rejection) -> ObjectReader {
         guard let o = try optionalObject(key) else { throw Rejection("missing-field", "\(pointer(key)) is required") }
         return o
     }
