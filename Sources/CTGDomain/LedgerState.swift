@@ -1,9 +1,11 @@
+import StrictJSON
+
 /// The state the rules read and change: kept in LMDB by the projections, or in memory
 /// for an auditor's replay. Reads see every change made earlier, in this batch too.
 public protocol LedgerState {
     /// Where the convention's state is kept, for the rules to read and change it in
     /// place; nil when the convention was never opened.
-    mutating func convention(_ stream: String) throws -> ConventionSlot?
+    mutating func convention(_ stream: Key) throws -> ConventionSlot?
     /// Keeps the state of a convention just opened.
     mutating func addConvention(_ state: ConventionState) throws
     mutating func decision(_ id: String) throws -> DecisionState?

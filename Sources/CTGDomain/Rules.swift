@@ -25,7 +25,7 @@ public enum Rules {
         let date = envelope.businessDate
         let stream = envelope.stream
         if case let .conventionOpened(title, caf, territory, period, domains, ordinal, predecessor) = event {
-            if try state.convention(stream) != nil {
+            if try state.convention(envelope.streamKey) != nil {
                 throw Rejection("convention-exists", "convention \(stream) is already opened; ConventionOpened is only the first event of its stream")
             }
             if position.version != 1 {
@@ -40,7 +40,7 @@ public enum Rules {
                 version: position.version, lastSeq: position.seq))
             return
         }
-        guard let slot = try state.convention(stream) else {
+        guard let slot = try state.convention(envelope.streamKey) else {
             throw Rejection("convention-not-opened", "convention \(stream) has no ConventionOpened event before this \(envelope.type)")
         }
         // Changed where it is kept (a copy would retain and later release every list it

@@ -19,6 +19,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     /// The convention looked up last: most events follow one of the same convention.
     private var lastConvention: (key: Key, slot: ConventionSlot)?
     private var decisions: [Key: CachedDecision] = [:]
+    /// The decision read last and where it sits: valid until a key is added, so it is
+    /// taken by the next `putDecision` and forgotten by any other change.
+    private var lastDecision: (key: Key, index: Dictionary<Key, CachedDecision>.Index)?
     /// Total cells moved by decisions already flushed, written at the final `flush()`
     /// (or past `limits.totals` cells): a cell moves by many decisions, and a batch
     /// that flushes decisions several times then writes it once. Only the finest scope's
@@ -75,14 +78,13 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         if conventions.count > limits.conventions { try flushConventions() }
     }
 
-    public mutating func convention(_ stream: String) throws -> ConventionSlot? {
-        let key = Key(stream)
+    public mutating func convention(_ key: Key) throws -> ConventionSlot? {
         if let last = lastConvention, last.key == key { return last.slot }
         if let slot = conventions[key] {
             lastConvention = (key, slot)
             return slot
         }
-        guard let bytes = try kv.get(.conventions, Array(stream.utf8)) else { return nil }
+        guard let bytes = try kv.get(.conventions, Array(key.string.utf8)) else { return nil }
         let slot = ConventionSlot(try codec.decode(ConventionState.self, bytes))
         conventions[key] = slot
         lastConvention = (key, slot)
@@ -98,7 +100,12 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     public mutating func decision(_ id: String) throws -> DecisionState? {
         let key = Key(id)
-        if let cached = decisions[key] { return cached.state }
+        if let index = decisions.index(forKey: key) {
+            // A decision read is mostly put back next: its place is kept for that.
+            lastDecision = (key, index)
+            return decisions.values[index].state
+        }
+        lastDecision = nil
         guard let bytes = try kv.get(.decisions, Array(id.utf8)) else { return nil }
         let d = try codec.decode(DecisionState.self, bytes)
         decisions[key] = CachedDecision(state: d)
@@ -109,8 +116,12 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         if old == nil {
             try kv.put(.conventionDecisions, Array(new.stream.utf8) + [0] + Array(new.id.utf8), [])
         }
-        // One lookup: the state, and (the first time) what the totals move from.
-        decisions[Key(new.id), default: CachedDecision(state: new)].put(new, old: old)
+        // The totals move from the state first cached (see `CachedDecision`).
+        if let last = lastDecision.take(), last.key.string.sameBytes(new.id) {
+            decisions.values[last.index].put(new, old: old)
+        } else {
+            decisions[Key(new.id), default: CachedDecision(state: new)].put(new, old: old)
+        }
     }
 
     public mutating func paymentExists(_ id: String) throws -> Bool { try kv.get(.payments, Array(id.utf8)) != nil }
@@ -169,6 +180,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private mutating func flushDecisions() throws {
         let taken = decisions
         decisions = Dictionary(minimumCapacity: taken.capacity)
+        lastDecision = nil
         // Only the changed ones (those with a base) are written, read in place.
         let changed = taken.indices.filter { taken.values[$0].base != nil }
         // Side by side: the decisions encoded with their keys, and the finest totals moved

@@ -72,7 +72,7 @@ public struct BatchAppender {
             skipped += 1
             return .skipped(existing)
         }
-        let key = Key(event.stream)
+        let key = event.streamKey
         // One hash of the stream per event: the version is updated through its index.
         // Most events follow one of the same stream: the last stream's place is tried first.
         let cached = lastStream.flatMap { $0.key == key ? $0.index : nil } ?? streams.index(forKey: key)

@@ -9,7 +9,9 @@ import StrictJSON
 /// a dozen strings and arrays would be retained field by field.
 public final class Envelope: Sendable {
     public let id: String
-    public let stream: String
+    /// The stream with its hash, worked out on the parsing thread (see `Key`).
+    public let streamKey: Key
+    public var stream: String { streamKey.string }
     public let type: String
     public let schema: Int64
     public let occurredAt: String
@@ -77,7 +79,7 @@ public final class Envelope: Sendable {
         guard Envelope.isValidStream(stream) else {
             throw Rejection("invalid-stream", "stream \"\(stream)\" must match ^[a-z0-9][a-z0-9-]{1,63}$")
         }
-        self.stream = stream
+        self.streamKey = Key(stream)
         let type = try r.string("type", maxLength: 64)
         guard Envelope.allBytes(of: type, are: ByteClass.letter) else {
             throw Rejection("unknown-type", "type \"\(type)\" is not an event type")

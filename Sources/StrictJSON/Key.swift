@@ -9,20 +9,38 @@ import Glibc
 /// beneficiary names) must not, so every identity goes through this type.
 public struct Key: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let string: String
+    /// The bytes' `ByteHash` under a seed drawn once per process, worked out where the
+    /// key is made — for an event's stream, on the thread that parses it — so that a
+    /// dictionary lookup hashes nothing, and two keys compared in a lookup are told
+    /// apart without reading their bytes when the hashes differ.
+    public let bytesHash: Int
 
-    public init(_ string: String) { self.string = string }
+    public init(_ string: String) {
+        self.string = string
+        bytesHash = string.withUTF8Bytes { ByteHash.hash(UnsafeRawBufferPointer($0), seed: Key.processSeed) }
+    }
+
+    /// Random per process, as `Hasher`'s seed is: input files cannot be made to collide.
+    private static let processSeed = Int.random(in: .min ... .max)
 
     public static func == (lhs: Key, rhs: Key) -> Bool {
-        lhs.string.sameBytes(rhs.string)
+        lhs.bytesHash == rhs.bytesHash && lhs.string.sameBytes(rhs.string)
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(_rawHashValue(seed: 0))
+        hasher.combine(bytesHash)
     }
 
-    /// What dictionaries and sets hash a key by (see `ByteHash`).
+    /// What dictionaries and sets hash a key by: the stored hash mixed with the
+    /// dictionary's own seed (splitmix64's finaliser, so every bit reaches the buckets).
     public func _rawHashValue(seed: Int) -> Int {
-        string.withUTF8Bytes { ByteHash.hash(UnsafeRawBufferPointer($0), seed: seed) }
+        var h = UInt64(UInt(bitPattern: bytesHash ^ seed))
+        h ^= h >> 30
+        h &*= 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 27
+        h &*= 0x94D0_49BB_1331_11EB
+        h ^= h >> 31
+        return Int(bitPattern: UInt(h))
     }
 
     public static func < (lhs: Key, rhs: Key) -> Bool {
