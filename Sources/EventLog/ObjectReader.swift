@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import StrictJSON
 
 /// Reads the fields of one JSON object strictly: a missing required field, a value of
@@ -48,7 +51,7 @@ public struct ObjectReader {
             for _ in 0..<n {
                 // The prefixes tell most keys apart (and an absent field costs a compare per member).
                 if members[i].keyPrefix == prefix
-                    && (whole ? members[i].key.utf8.count == key.count : members[i].key.withUTF8Bytes { $0.elementsEqual(key) }) {
+                    && (whole ? members[i].key.utf8.count == key.count : members[i].key.withUTF8Bytes { $0.count == key.count && memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }) {
                     return i
                 }
                 i = i + 1 == n ? 0 : i + 1
