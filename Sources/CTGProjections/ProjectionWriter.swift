@@ -185,15 +185,21 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         let changed = taken.indices.filter { taken.values[$0].base != nil }
         // Side by side: the decisions encoded with their keys, and the finest totals moved
         // by (state now − state when first changed) of every changed decision.
+        // The totals are moved in parts, a part per core, each part the decisions of some
+        // conventions: a cell is one convention's, so the parts' cells never overlap and
+        // join by insertion.
         var keys = [[UInt8]](repeating: [], count: changed.count)
         var encoded = [[UInt8]](repeating: [], count: changed.count)
+        let parts = max(1, min(ProcessInfoShim.cores, 8))
+        var moved = [[Bytes: Totals]](repeating: [:], count: parts)
         let codec = codec
         keys.withUnsafeMutableBufferPointer { keys in
             encoded.withUnsafeMutableBufferPointer { encoded in
-                withUnsafeMutablePointer(to: &pendingTotals) { cells in
-                    Parallel.run(tasks: 2) { task in
-                        if task == 0 {
-                            ProjectionWriter.move(&cells.pointee, by: changed.lazy.map { taken.values[$0] })
+                moved.withUnsafeMutableBufferPointer { moved in
+                    Parallel.run(tasks: parts + 1) { task in
+                        if task < parts {
+                            let mine = changed.filter { (Key(taken.values[$0].state.stream).bytesHash & Int.max) % parts == task }
+                            ProjectionWriter.move(&moved[task], by: mine.lazy.map { taken.values[$0] })
                         } else {
                             for i in changed.indices {
                                 let state = taken.values[changed[i]].state
@@ -203,6 +209,13 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
                         }
                     }
                 }
+            }
+        }
+        for part in moved {
+            if pendingTotals.isEmpty {
+                pendingTotals = part
+            } else {
+                pendingTotals.merge(part, uniquingKeysWith: +)
             }
         }
         try write(.decisions, keys: keys, values: encoded)
