@@ -1,4 +1,4 @@
-import CTGLedger
+@testable import CTGLedger
 import EventLog
 import Foundation
 import StrictJSON
@@ -90,6 +90,39 @@ struct LogTests {
         let error = expectRejection("invalid-json") { try other.ledger.importFile(brokenFile, actor: nil) }
         #expect(error?.line == 3000)
         #expect(try other.export().isEmpty)
+    }
+
+    @Test("however many threads parse a file, its events come in file order with their true line numbers", arguments: [2, 3, 5])
+    func parsingThreadsDoNotMatter(workers: Int) throws {
+        var streams = RandomStreams(seed: 6)
+        var lines = streams.generate(conventions: 20, eventsPerConvention: 220)
+        lines.insert("", at: 10)
+        lines[2500] = #"{"id":"broken""#
+        let store = TempStore()
+        let file = try store.write("big.ndjson", lines.joined(separator: "\n") + "\n")
+        #expect(Ledger.fileSize(file)! > 3 * ParsedLine.chunkBytes)
+        // What an import sees: each event's line in the file, and its id or its rejection.
+        func parsed(_ workers: Int) -> [String] {
+            let pipeline = ParsedLine.pipeline(path: file, actor: nil, workers: workers)
+            defer { pipeline.close() }
+            var seen: [String] = []
+            var linesBefore = 0
+            while let chunk = pipeline.nextChunk() {
+                for item in chunk.items {
+                    switch item.envelope {
+                    case .success(let envelope): seen.append("\(linesBefore + item.line) \(envelope.id)")
+                    case .failure(let rejection): seen.append("\(linesBefore + item.line) \(rejection.code)")
+                    }
+                }
+                linesBefore += chunk.lines
+                pipeline.discard(chunk)
+            }
+            return seen
+        }
+        let one = parsed(1)
+        #expect(one.count == lines.count - 1)
+        #expect(one.contains("2501 invalid-json"))
+        #expect(parsed(workers) == one)
     }
 
     /// A named pipe in `store`'s directory, written with `text` by another thread.
