@@ -38,6 +38,28 @@ enum Parallel {
         func drop() { value = nil }
     }
 
+    /// Work started on another thread, its result waited for when wanted.
+    final class Background<T: Sendable>: @unchecked Sendable {
+        // @unchecked: `result` is written once, by the worker, before `done` is signalled,
+        // and read only after waiting for it.
+        private var result: T?
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ work: @escaping @Sendable () -> T) {
+            DispatchQueue.global().async { [self] in
+                result = work()
+                done.signal()
+            }
+        }
+
+        /// The result, once the work is done.
+        var value: T {
+            done.wait()
+            done.signal()  // for a later read
+            return result!
+        }
+    }
+
     /// Calls `body` with slices of `0..<count`, one per core, side by side.
     static func forEachSlice(of count: Int, _ body: (Range<Int>) -> Void) {
         let slices = min(count, max(1, ProcessInfoShim.cores))

@@ -139,78 +139,47 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     /// Writes every cached change; call before the transaction commits.
     public mutating func flush() throws {
-        try flushConventions()
-        try flushDecisions()
-        try flushTotals()
+        // Pipelined: each table's entries are made ready on other cores while the table
+        // before is written (LMDB writes stay on this thread, the transaction's).
+        let conventions = takeConventions()
+        let decisions = takeDecisions()
+        let readyConventions = FlushWork.prepare(conventions, codec: codec)
+        let codec = codec
+        let decisionsWork = Parallel.Background { FlushWork.prepare(decisions, codec: codec) }
+        try write(.conventions, readyConventions)
+        let (readyDecisions, moved) = decisionsWork.value
+        absorb(moved)
+        let finest = pendingTotals
+        pendingTotals = [:]
+        let totalsWork = Parallel.Background { FlushWork.prepareTotals(finest) }
+        try write(.decisions, readyDecisions)
+        try writeTotals(totalsWork.value)
+        Parallel.free(consume conventions)
+        Parallel.free(consume decisions)
         if let checkpoint {
             try kv.put(.meta, Array("checkpoint".utf8), LogKey.seq(checkpoint))
             try kv.put(.meta, Array("format".utf8), Array(ProjectionReader<KV>.format.utf8))
         }
     }
 
-    private mutating func flushConventions() throws {
-        // Taken whole and read in place: copying the entries out retained every string
-        // of every state, and emptying the cache released them, on the writer's thread.
+    /// The cached conventions, taken whole (they are read in place: copying the entries
+    /// out retained every string of every state, and emptying the cache released them).
+    private mutating func takeConventions() -> [Key: ConventionSlot] {
         let taken = conventions
         conventions = Dictionary(minimumCapacity: taken.capacity)
         lastConvention = nil
-        let places = Array(taken.indices)
-        // Keys and states encoded on every core (a convention is the largest state),
-        // written in key order as every table is at flush: each put then lands next to
-        // the previous one (see `Transaction`'s cursors) rather than searching from the root.
-        var keys = [[UInt8]](repeating: [], count: places.count)
-        var encoded = [[UInt8]](repeating: [], count: places.count)
-        let codec = codec
-        keys.withUnsafeMutableBufferPointer { keys in
-            encoded.withUnsafeMutableBufferPointer { out in
-                Parallel.forEachSlice(of: places.count) { range in
-                    for i in range {
-                        let (key, slot) = taken[places[i]]
-                        keys[i] = Array(key.string.utf8)
-                        out[i] = codec.encode(slot.state)
-                    }
-                }
-            }
-        }
-        try write(.conventions, keys: keys, values: encoded)
-        Parallel.free(consume taken)
+        return taken
     }
 
-    /// Writes the decisions and moves the totals by what changed since they were cached.
-    private mutating func flushDecisions() throws {
+    private mutating func takeDecisions() -> [Key: CachedDecision] {
         let taken = decisions
         decisions = Dictionary(minimumCapacity: taken.capacity)
         lastDecision = nil
-        // Only the changed ones (those with a base) are written, read in place.
-        let changed = taken.indices.filter { taken.values[$0].base != nil }
-        // Side by side: the decisions encoded with their keys, and the finest totals moved
-        // by (state now − state when first changed) of every changed decision.
-        // The totals are moved in parts, a part per core, each part the decisions of some
-        // conventions: a cell is one convention's, so the parts' cells never overlap and
-        // join by insertion.
-        var keys = [[UInt8]](repeating: [], count: changed.count)
-        var encoded = [[UInt8]](repeating: [], count: changed.count)
-        let parts = max(1, min(ProcessInfoShim.cores, 8))
-        var moved = [[Bytes: Totals]](repeating: [:], count: parts)
-        let codec = codec
-        keys.withUnsafeMutableBufferPointer { keys in
-            encoded.withUnsafeMutableBufferPointer { encoded in
-                moved.withUnsafeMutableBufferPointer { moved in
-                    Parallel.run(tasks: parts + 1) { task in
-                        if task < parts {
-                            let mine = changed.filter { (Key(taken.values[$0].state.stream).bytesHash & Int.max) % parts == task }
-                            ProjectionWriter.move(&moved[task], by: mine.lazy.map { taken.values[$0] })
-                        } else {
-                            for i in changed.indices {
-                                let state = taken.values[changed[i]].state
-                                keys[i] = Array(state.id.utf8)
-                                encoded[i] = codec.encode(state)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        return taken
+    }
+
+    /// Adds cells moved by decisions to those pending.
+    private mutating func absorb(_ moved: [[Bytes: Totals]]) {
         for part in moved {
             if pendingTotals.isEmpty {
                 pendingTotals = part
@@ -218,47 +187,31 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
                 pendingTotals.merge(part, uniquingKeysWith: +)
             }
         }
-        try write(.decisions, keys: keys, values: encoded)
-        Parallel.free(consume taken)
-        if pendingTotals.count > limits.totals { try flushTotals() }
     }
 
-    /// Moves the convention-and-year cells by what each changed decision adds.
-    private static func move(_ cells: inout [Bytes: Totals], by changed: some Collection<CachedDecision>) {
-        // A decision's dimensions never change, so its group keys are those of its state now.
-        // Cell keys are built in one reused buffer: a new array only when a cell is new.
-        var scratch: [UInt8] = []
-        scratch.reserveCapacity(256)
-        // Room made once, rather than the table rehashed at every doubling.
-        cells.reserveCapacity(cells.count + 3 * changed.count)
-        for decision in changed {
-            guard let base = decision.base else { continue }
-            let d = decision.state
-            let delta = Totals(of: d) - base
-            // The scope's bytes once, then each grouping's tag and key after them.
-            scratch.removeAll(keepingCapacity: true)
-            TotalsScope.of(d, kind: TotalsScope.finest).appendScope(to: &scratch)
-            let scopeEnd = scratch.count
-            for grouping in Grouping.allCases {
-                scratch.removeSubrange(scopeEnd...)
-                scratch.append(grouping.tag)
-                scratch.append(contentsOf: grouping.key(of: d).utf8)
-                cells[Bytes(scratch), default: Totals()] += delta
-            }
-        }
+    private mutating func flushConventions() throws {
+        let taken = takeConventions()
+        try write(.conventions, FlushWork.prepare(taken, codec: codec))
+        Parallel.free(consume taken)
+    }
+
+    /// Writes the decisions and moves the totals by what changed since they were cached.
+    private mutating func flushDecisions() throws {
+        let taken = takeDecisions()
+        let (ready, moved) = FlushWork.prepare(taken, codec: codec)
+        absorb(moved)
+        try write(.decisions, ready)
+        Parallel.free(consume taken)
+        if pendingTotals.count > limits.totals { try flushTotals() }
     }
 
     private mutating func flushTotals() throws {
         let finest = pendingTotals
         pendingTotals = [:]
-        // Every scope kind from the finest cells, each kind sorted on a core of its own;
-        // the kind is the key's first byte, so kind after kind is key order.
-        var sorted = [SortedCells](repeating: SortedCells(), count: TotalsScope.kinds)
-        sorted.withUnsafeMutableBufferPointer { sorted in
-            Parallel.run(tasks: TotalsScope.kinds) { kind in
-                sorted[kind] = SortedCells(kind == TotalsScope.finest ? finest : TotalsScope.sum(finest, into: kind))
-            }
-        }
+        try writeTotals(FlushWork.prepareTotals(finest))
+    }
+
+    private func writeTotals(_ sorted: [SortedCells]) throws {
         // Into an empty table (a first import), every cell is new and comes in key order.
         let fresh = try kv.isEmpty(.totals)
         for cells in sorted {
@@ -273,12 +226,12 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         }
     }
 
-    /// Writes `values` under `keys` in key order: appended when the table is empty.
-    private func write(_ table: Table, keys: [[UInt8]], values: [[UInt8]]) throws {
+    /// Writes the entries in key order: appended when the table is empty.
+    private func write(_ table: Table, _ ready: FlushWork.Ready) throws {
         let fresh = try kv.isEmpty(table)
-        for i in KeyOrder.sorted(keys) {
-            try keys[i].withUnsafeBytes { key in
-                try values[i].withUnsafeBytes { value in try kv.put(table, key: key, value: value, appending: fresh) }
+        for i in KeyOrder.sorted(ready.keys) {
+            try ready.keys[i].withUnsafeBytes { key in
+                try ready.values[i].withUnsafeBytes { value in try kv.put(table, key: key, value: value, appending: fresh) }
             }
         }
     }

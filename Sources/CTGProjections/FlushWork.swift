@@ -1,0 +1,101 @@
+import CTGDomain
+import StrictJSON
+
+/// What a flush computes before it writes, off the writer's thread where it can: every
+/// function here reads its inputs only and returns what it made.
+enum FlushWork {
+    /// A table's entries made ready to be written: keys and values side by side.
+    struct Ready: Sendable {
+        var keys: [[UInt8]]
+        var values: [[UInt8]]
+    }
+
+    /// Conventions' keys and states encoded on every core (a convention is the largest
+    /// state).
+    static func prepare(_ taken: [Key: ConventionSlot], codec: StateCodec) -> Ready {
+        let places = Array(taken.indices)
+        var keys = [[UInt8]](repeating: [], count: places.count)
+        var encoded = [[UInt8]](repeating: [], count: places.count)
+        keys.withUnsafeMutableBufferPointer { keys in
+            encoded.withUnsafeMutableBufferPointer { out in
+                Parallel.forEachSlice(of: places.count) { range in
+                    for i in range {
+                        let (key, slot) = taken[places[i]]
+                        keys[i] = Array(key.string.utf8)
+                        out[i] = codec.encode(slot.state)
+                    }
+                }
+            }
+        }
+        return Ready(keys: keys, values: encoded)
+    }
+
+    /// The changed decisions encoded with their keys, and beside them the finest totals
+    /// moved by (state now − state when first changed) of each, in parts, a part per
+    /// core, each part the decisions of some conventions: a cell is one convention's, so
+    /// the parts' cells never overlap.
+    static func prepare(_ taken: [Key: CachedDecision], codec: StateCodec) -> (Ready, moved: [[Bytes: Totals]]) {
+        // Only the changed ones (those with a base) are written, read in place.
+        let changed = taken.indices.filter { taken.values[$0].base != nil }
+        var keys = [[UInt8]](repeating: [], count: changed.count)
+        var encoded = [[UInt8]](repeating: [], count: changed.count)
+        let parts = max(1, min(ProcessInfoShim.cores, 8))
+        var moved = [[Bytes: Totals]](repeating: [:], count: parts)
+        keys.withUnsafeMutableBufferPointer { keys in
+            encoded.withUnsafeMutableBufferPointer { encoded in
+                moved.withUnsafeMutableBufferPointer { moved in
+                    Parallel.run(tasks: parts + 1) { task in
+                        if task < parts {
+                            let mine = changed.filter { (Key(taken.values[$0].state.stream).bytesHash & Int.max) % parts == task }
+                            FlushWork.move(&moved[task], by: mine.lazy.map { taken.values[$0] })
+                        } else {
+                            for i in changed.indices {
+                                let state = taken.values[changed[i]].state
+                                keys[i] = Array(state.id.utf8)
+                                encoded[i] = codec.encode(state)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (Ready(keys: keys, values: encoded), moved)
+    }
+
+    /// Every scope kind from the finest cells, each kind sorted on a core of its own; the
+    /// kind is the key's first byte, so kind after kind is key order.
+    static func prepareTotals(_ finest: [Bytes: Totals]) -> [SortedCells] {
+        var sorted = [SortedCells](repeating: SortedCells(), count: TotalsScope.kinds)
+        sorted.withUnsafeMutableBufferPointer { sorted in
+            Parallel.run(tasks: TotalsScope.kinds) { kind in
+                sorted[kind] = SortedCells(kind == TotalsScope.finest ? finest : TotalsScope.sum(finest, into: kind))
+            }
+        }
+        return sorted
+    }
+
+    /// Moves the convention-and-year cells by what each changed decision adds.
+    static func move(_ cells: inout [Bytes: Totals], by changed: some Collection<CachedDecision>) {
+        // A decision's dimensions never change, so its group keys are those of its state now.
+        // Cell keys are built in one reused buffer: a new array only when a cell is new.
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(256)
+        // Room made once, rather than the table rehashed at every doubling.
+        cells.reserveCapacity(cells.count + 3 * changed.count)
+        for decision in changed {
+            guard let base = decision.base else { continue }
+            let d = decision.state
+            let delta = Totals(of: d) - base
+            // The scope's bytes once, then each grouping's tag and key after them.
+            scratch.removeAll(keepingCapacity: true)
+            TotalsScope.of(d, kind: TotalsScope.finest).appendScope(to: &scratch)
+            let scopeEnd = scratch.count
+            for grouping in Grouping.allCases {
+                scratch.removeSubrange(scopeEnd...)
+                scratch.append(grouping.tag)
+                scratch.append(contentsOf: grouping.key(of: d).utf8)
+                cells[Bytes(scratch), default: Totals()] += delta
+            }
+        }
+    }
+}
