@@ -34,8 +34,27 @@ public enum DomainEvent: Sendable {
         "FundingCancelled": 1, "PaymentMade": 1, "RecoveryOrdered": 1, "ConventionTerminated": 1,
     ]
 
-    /// `currentSchema` by the exact bytes of the type: every event's type is looked up.
-    private static let currentSchemaByType: [Key: Int64] = Dictionary(uniqueKeysWithValues: currentSchema.map { (Key($0.key), $0.value) })
+    /// The event types, to decode by a switch on cases rather than on strings (which
+    /// Swift compares one case after the other).
+    private enum Kind: String, CaseIterable {
+        case conventionOpened = "ConventionOpened", partnerJoined = "PartnerJoined", partnerLeft = "PartnerLeft"
+        case commitmentSigned = "CommitmentSigned", diagnosticShared = "DiagnosticShared"
+        case fundingBaselineRecorded = "FundingBaselineRecorded", axisDefined = "AxisDefined", actionPlanned = "ActionPlanned"
+        case actionStatusChanged = "ActionStatusChanged", conventionSigned = "ConventionSigned", conventionAmended = "ConventionAmended"
+        case committeeFormed = "CommitteeFormed", committeeMeetingHeld = "CommitteeMeetingHeld", evaluationRecorded = "EvaluationRecorded"
+        case fundingDecided = "FundingDecided", fundingRevised = "FundingRevised", fundingCancelled = "FundingCancelled"
+        case paymentMade = "PaymentMade", recoveryOrdered = "RecoveryOrdered", conventionTerminated = "ConventionTerminated"
+    }
+
+    /// Each type's kind and newest schema by the exact bytes of the type: every event's
+    /// type is looked up.
+    private static let kindByType: [Key: (kind: Kind, schema: Int64)] = {
+        precondition(Kind.allCases.count == currentSchema.count, "every type of the catalogue is decoded")
+        return Dictionary(uniqueKeysWithValues: Kind.allCases.map { kind in
+            guard let schema = currentSchema[kind.rawValue] else { preconditionFailure("\(kind.rawValue) has no current schema") }
+            return (Key(kind.rawValue), (kind, schema))
+        })
+    }()
 
     /// Events allowed in the stream of a terminated convention: settlement and evaluation.
     public var isAllowedAfterTermination: Bool {
@@ -47,7 +66,7 @@ public enum DomainEvent: Sendable {
 
     /// Decodes the payload of an event of `type` written under `schema`.
     public static func decode(type: String, schema: Int64, data: JSONObject) throws(Rejection) -> DomainEvent {
-        guard let current = currentSchemaByType[Key(type)] else {
+        guard let (kind, current) = kindByType[Key(type)] else {
             throw Rejection("unknown-type", "type \"\(type)\" is not an event type of the catalogue")
         }
         guard schema <= current else {
@@ -55,14 +74,14 @@ public enum DomainEvent: Sendable {
         }
         let upcast = try Upcaster.upcast(type: type, from: schema, data: data)
         var r = ObjectReader(upcast, path: "/data")
-        let event = try decodeCurrent(type: type, &r)
+        let event = try decodeCurrent(kind, &r)
         try r.finish()
         return event
     }
 
-    private static func decodeCurrent(type: String, _ r: inout ObjectReader) throws(Rejection) -> DomainEvent {
-        switch type {
-        case "ConventionOpened":
+    private static func decodeCurrent(_ kind: Kind, _ r: inout ObjectReader) throws(Rejection) -> DomainEvent {
+        switch kind {
+        case .conventionOpened:
             let title = try r.name("title")
             var cafReader = try r.object("caf")
             let caf = try Partner.read(&cafReader)
@@ -84,12 +103,12 @@ public enum DomainEvent: Sendable {
                 throw Rejection("invalid-stream", "/data/predecessor \"\(predecessor)\" is not a convention id")
             }
             return .conventionOpened(title: title, caf: caf, territory: territory, period: period, domains: domains, cafOrdinal: ordinal, predecessor: predecessor)
-        case "PartnerJoined":
+        case .partnerJoined:
             var p = try r.object("partner")
             return .partnerJoined(try Partner.read(&p))
-        case "PartnerLeft":
+        case .partnerLeft:
             return .partnerLeft(partnerId: try r.ident("partnerId"), reason: try r.text("reason"))
-        case "CommitmentSigned":
+        case .commitmentSigned:
             let signatories = try r.idList("signatories")!
             let signers = try readSigners(&r)
             let signBy = try r.optionalDate("signBy")
@@ -100,16 +119,16 @@ public enum DomainEvent: Sendable {
                 try p.finish()
             }
             return .commitmentSigned(signatories: signatories, signers: signers, signBy: signBy, place: place, predecessor: predecessor, fundingEffectiveFrom: try r.optionalDate("fundingEffectiveFrom"))
-        case "DiagnosticShared":
+        case .diagnosticShared:
             let period = try readPeriod(&r, key: "period", from: "start", to: "end", rule: "diagnostic-dates-reversed")
             return .diagnosticShared(period: period, domains: try r.codes("domains"), summary: try r.text("summary"))
-        case "FundingBaselineRecorded":
+        case .fundingBaselineRecorded:
             return .fundingBaselineRecorded(try FundingBaseline.read(&r))
-        case "AxisDefined":
+        case .axisDefined:
             return .axisDefined(axisId: try r.ident("axisId"), title: try r.name("title"), kind: try r.optionalCode("kind"), parentAxisId: try r.optionalIdent("parentAxisId"), ref: try r.optionalName("ref"))
-        case "ActionPlanned":
+        case .actionPlanned:
             return .actionPlanned(actionId: try r.ident("actionId"), axisId: try r.optionalIdent("axisId"), title: try r.name("title"), domain: try r.code("domain"), lead: try r.optionalIdent("lead"), due: try r.optionalDate("due"), ref: try r.optionalName("ref"))
-        case "ActionStatusChanged":
+        case .actionStatusChanged:
             let id = try r.ident("actionId")
             let status: ActionStatus = try r.code("status")
             let note = try r.optionalText("note")
@@ -118,18 +137,18 @@ public enum DomainEvent: Sendable {
                 throw Rejection("correction-needs-note", "a correction of action \(id)'s status needs a /data/note saying why")
             }
             return .actionStatusChanged(actionId: id, status: status, note: note, correction: correction)
-        case "ConventionSigned":
+        case .conventionSigned:
             let signatories = try r.idList("signatories")!
             return .conventionSigned(signatories: signatories, signers: try readSigners(&r), place: try r.optionalName("place"))
-        case "ConventionAmended":
+        case .conventionAmended:
             let n = try r.integer("amendment")
             guard n >= 1 && n <= 10_000 else { throw Rejection("amendment-out-of-order", "/data/amendment \(n) must be 1 or more") }
             return .conventionAmended(amendment: Int(n), summary: try r.text("summary"), periodEnd: try r.optionalDate("periodEnd"))
-        case "CommitteeFormed":
+        case .committeeFormed:
             return .committeeFormed(committeeId: try r.ident("committeeId"), kind: try r.code("kind"), name: try r.name("name"), members: try r.idList("members", required: false) ?? [], bodies: try r.textList("bodies", required: false) ?? [])
-        case "CommitteeMeetingHeld":
+        case .committeeMeetingHeld:
             return .committeeMeetingHeld(meetingId: try r.ident("meetingId"), committee: try r.code("committee"), committeeId: try r.optionalIdent("committeeId"), attendees: try r.idList("attendees")!, decisions: try r.textList("decisions", required: true)!, actionsReviewed: try r.idList("actionsReviewed", required: false) ?? [])
-        case "EvaluationRecorded":
+        case .evaluationRecorded:
             let id = try r.ident("evaluationId")
             let scope = try r.ident("scope")
             let findings = try r.text("findings")
@@ -140,7 +159,7 @@ public enum DomainEvent: Sendable {
                 try o.finish()
             }
             return .evaluationRecorded(evaluationId: id, scope: scope, findings: findings, indicators: indicators)
-        case "FundingDecided":
+        case .fundingDecided:
             let id = try r.ident("decisionId")
             let funder = try r.ident("funder")
             var b = try r.object("beneficiary")
@@ -150,18 +169,16 @@ public enum DomainEvent: Sendable {
             }
             try b.finish()
             return .fundingDecided(decisionId: id, funder: funder, beneficiary: beneficiary, facility: try r.optionalName("facility"), domain: try r.code("domain"), scheme: try r.code("scheme"), year: try r.year("year"), basis: try r.code("basis"), amount: try r.money("amount"))
-        case "FundingRevised":
+        case .fundingRevised:
             return .fundingRevised(decisionId: try r.ident("decisionId"), amount: try r.money("amount"), basis: try r.code("basis"), reason: try r.text("reason"))
-        case "FundingCancelled":
+        case .fundingCancelled:
             return .fundingCancelled(decisionId: try r.ident("decisionId"), reason: try r.text("reason"))
-        case "PaymentMade":
+        case .paymentMade:
             return .paymentMade(paymentId: try r.ident("paymentId"), decisionId: try r.ident("decisionId"), kind: try r.code("kind"), amount: try r.money("amount"), paidOn: try r.date("paidOn"), overpayment: try r.optionalTrue("overpayment"))
-        case "RecoveryOrdered":
+        case .recoveryOrdered:
             return .recoveryOrdered(recoveryId: try r.ident("recoveryId"), decisionId: try r.ident("decisionId"), amount: try r.money("amount"), reason: try r.text("reason"))
-        case "ConventionTerminated":
+        case .conventionTerminated:
             return .conventionTerminated(reason: try r.text("reason"))
-        default:
-            throw Rejection("unknown-type", "type \"\(type)\" is not an event type of the catalogue")
         }
     }
 
