@@ -94,11 +94,19 @@ public struct JSONMember: Sendable, Equatable {
     /// `keyPrefix` of a key's UTF-8 bytes.
     public static func prefix(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var p: UInt64 = 0
-        if bytes.count >= 8 {
+        let n = bytes.count
+        if n >= 8 {
             // One load; big-endian so that integer order is byte order.
             p = UInt64(bigEndian: UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt64.self))
+        } else if n >= 4 {
+            // Two loads that overlap: the first four bytes, and the last four moved to
+            // their place after them (the bytes both hold are the same).
+            let base = UnsafeRawPointer(bytes.baseAddress!)
+            let first = UInt64(UInt32(bigEndian: base.loadUnaligned(as: UInt32.self)))
+            let last = UInt64(UInt32(bigEndian: base.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)))
+            p = first << 32 | last << UInt64(64 - 8 * n)
         } else {
-            for j in 0..<bytes.count { p |= UInt64(bytes[j]) << UInt64(56 - 8 * j) }
+            for j in 0..<n { p |= UInt64(bytes[j]) << UInt64(56 - 8 * j) }
         }
         // A byte of 0xF0 or more has its four high bits set.
         let high = p & (p << 1) & (p << 2) & (p << 3) & 0x8080_8080_8080_8080

@@ -161,6 +161,18 @@ struct CanonicalJSONTests {
         #expect(String(decoding: out.bytes, as: UTF8.self) == #"{"a":"new","b":[1,2]}"#)
     }
 
+    @Test("a key's prefix is its first eight bytes, big-endian and zero-padded, whatever its length")
+    func keyPrefixes() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let bytes = (0..<Int.random(in: 0...12, using: &rng)).map { _ in UInt8.random(in: 0...0xEF, using: &rng) }
+            var expected: UInt64 = 0
+            for (j, b) in bytes.prefix(8).enumerated() { expected |= UInt64(b) << UInt64(56 - 8 * j) }
+            #expect(bytes.withUnsafeBufferPointer { JSONMember.prefix(of: $0) } == expected, "\(bytes)")
+        }
+        #expect([UInt8]([0x61, 0xF0, 0x9F, 0x98, 0x80]).withUnsafeBufferPointer { JSONMember.prefix(of: $0) } == JSONMember.unordered)
+    }
+
     @Test("integers are written as their digits", arguments: [("0", "0"), ("9007199254740991", "9007199254740991"), ("2024", "2024")])
     func integers(input: String, output: String) throws {
         #expect(try Self.canonical("[\(input)]") == "[\(output)]")
