@@ -13,8 +13,8 @@ import Glibc
 public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     public let kv: KV
     private let codec = StateCodec()
-    /// Conventions read or opened in this batch: every one is written at flush (an
-    /// event that leaves one unchanged is refused, and the batch with it).
+    /// Conventions read or opened in this batch, each written at flush (an event that
+    /// reads one changes it, if only its version; one that is refused leaves it as read).
     private var conventions: [Key: ConventionSlot] = [:]
     /// The convention looked up last: most events follow one of the same convention.
     private var lastConvention: (key: Key, slot: ConventionSlot)?
