@@ -58,6 +58,12 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
                     // The canonical form of an accepted event parses back to an identical stored form.
                     let again = try! envelope.canonical.withUnsafeBufferPointer { try Envelope(line: $0, defaultActor: nil) }
                     precondition(again.canonical == envelope.canonical)
+                    // The import's path (key table, canonical parts copied from the line)
+                    // gives the bytes the writer gives.
+                    let (imported, _) = try! Envelope.parsingPayload(line: b, defaultActor: "fuzz", keys: DomainEvent.keys)
+                    precondition(imported.canonical == envelope.canonical && imported.ledgerOffset == envelope.ledgerOffset)
+                } else {
+                    precondition((try? Envelope.parsingPayload(line: b, defaultActor: "fuzz", keys: DomainEvent.keys)) == nil, "the import's path accepts what the writer's refuses")
                 }
             }
         }
