@@ -8,6 +8,14 @@ enum FlushWork {
     struct Ready: Sendable {
         var keys: [[UInt8]]
         var values: [[UInt8]]
+        /// The entries' indices in key order (sorted here, off the writer's thread).
+        var order: [Int]
+
+        init(keys: [[UInt8]], values: [[UInt8]]) {
+            self.keys = keys
+            self.values = values
+            order = KeyOrder.sorted(keys)
+        }
     }
 
     /// Conventions' keys and states encoded on every core (a convention is the largest

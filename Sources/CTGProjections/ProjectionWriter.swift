@@ -229,7 +229,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     /// Writes the entries in key order: appended when the table is empty.
     private func write(_ table: Table, _ ready: FlushWork.Ready) throws {
         let fresh = try kv.isEmpty(table)
-        for i in KeyOrder.sorted(ready.keys) {
+        for i in ready.order {
             try ready.keys[i].withUnsafeBytes { key in
                 try ready.values[i].withUnsafeBytes { value in try kv.put(table, key: key, value: value, appending: fresh) }
             }
