@@ -4,6 +4,11 @@ import StrictJSON
 /// What a flush computes before it writes, off the writer's thread where it can: every
 /// function here reads its inputs only and returns what it made.
 enum FlushWork {
+    /// Below this many cached states a flush runs on the writer's thread alone: a single
+    /// event's batch (`ctg record`) would spend more handing work to other threads than
+    /// doing it.
+    static var spreadFrom: Int { 256 }
+
     /// A table's entries made ready to be written: keys and values side by side.
     struct Ready: Sendable {
         var keys: [[UInt8]]
@@ -42,17 +47,17 @@ enum FlushWork {
     /// moved by (state now − state when first changed) of each, in parts, a part per
     /// core, each part the decisions of some conventions: a cell is one convention's, so
     /// the parts' cells never overlap.
-    static func prepare(_ taken: [Key: CachedDecision], codec: StateCodec) -> (Ready, moved: [[Bytes: Totals]]) {
+    static func prepare(_ taken: [Key: CachedDecision], codec: StateCodec, spread: Bool) -> (Ready, moved: [[Bytes: Totals]]) {
         // Only the changed ones (those with a base) are written, read in place.
         let changed = taken.indices.filter { taken.values[$0].base != nil }
         var keys = [[UInt8]](repeating: [], count: changed.count)
         var encoded = [[UInt8]](repeating: [], count: changed.count)
-        let parts = max(1, min(ProcessInfoShim.cores, 8))
+        let parts = spread ? max(1, min(ProcessInfoShim.cores, 8)) : 1
         var moved = [[Bytes: Totals]](repeating: [:], count: parts)
         keys.withUnsafeMutableBufferPointer { keys in
             encoded.withUnsafeMutableBufferPointer { encoded in
                 moved.withUnsafeMutableBufferPointer { moved in
-                    Parallel.run(tasks: parts + 1) { task in
+                    Parallel.run(tasks: parts + 1, spread: spread) { task in
                         if task < parts {
                             let mine = changed.filter { (Key(taken.values[$0].state.stream).bytesHash & Int.max) % parts == task }
                             FlushWork.move(&moved[task], by: mine.lazy.map { taken.values[$0] })
@@ -72,10 +77,10 @@ enum FlushWork {
 
     /// Every scope kind from the finest cells, each kind sorted on a core of its own; the
     /// kind is the key's first byte, so kind after kind is key order.
-    static func prepareTotals(_ finest: [Bytes: Totals]) -> [SortedCells] {
+    static func prepareTotals(_ finest: [Bytes: Totals], spread: Bool) -> [SortedCells] {
         var sorted = [SortedCells](repeating: SortedCells(), count: TotalsScope.kinds)
         sorted.withUnsafeMutableBufferPointer { sorted in
-            Parallel.run(tasks: TotalsScope.kinds) { kind in
+            Parallel.run(tasks: TotalsScope.kinds, spread: spread) { kind in
                 sorted[kind] = SortedCells(kind == TotalsScope.finest ? finest : TotalsScope.sum(finest, into: kind))
             }
         }

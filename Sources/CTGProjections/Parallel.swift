@@ -9,9 +9,11 @@ import Glibc
 enum Parallel {
     /// Calls `body(task)` for each task in `0..<tasks`, on as many threads as there are
     /// cores, and returns when all are done. Tasks must not touch the same memory.
-    static func run(tasks: Int, _ body: (Int) -> Void) {
-        if tasks <= 1 {
-            if tasks == 1 { body(0) }
+    /// `spread` false runs the tasks one after the other on this thread: for work too
+    /// small to pay for handing it to others.
+    static func run(tasks: Int, spread: Bool = true, _ body: (Int) -> Void) {
+        if tasks <= 1 || !spread {
+            for task in 0..<tasks { body(task) }
             return
         }
         // The tasks share nothing but what their caller hands each of them, which

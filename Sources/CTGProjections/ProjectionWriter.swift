@@ -139,23 +139,33 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     /// Writes every cached change; call before the transaction commits.
     public mutating func flush() throws {
-        // Pipelined: each table's entries are made ready on other cores while the table
-        // before is written (LMDB writes stay on this thread, the transaction's).
         let conventions = takeConventions()
         let decisions = takeDecisions()
-        let readyConventions = FlushWork.prepare(conventions, codec: codec)
         let codec = codec
-        let decisionsWork = Parallel.Background { FlushWork.prepare(decisions, codec: codec) }
-        try write(.conventions, readyConventions)
-        let (readyDecisions, moved) = decisionsWork.value
-        absorb(moved)
-        let finest = pendingTotals
-        pendingTotals = [:]
-        let totalsWork = Parallel.Background { FlushWork.prepareTotals(finest) }
-        try write(.decisions, readyDecisions)
-        try writeTotals(totalsWork.value)
-        Parallel.free(consume conventions)
-        Parallel.free(consume decisions)
+        if conventions.count + decisions.count < FlushWork.spreadFrom {
+            try write(.conventions, FlushWork.prepare(conventions, codec: codec))
+            let (readyDecisions, moved) = FlushWork.prepare(decisions, codec: codec, spread: false)
+            absorb(moved)
+            try write(.decisions, readyDecisions)
+            let finest = pendingTotals
+            pendingTotals = [:]
+            try writeTotals(FlushWork.prepareTotals(finest, spread: false))
+        } else {
+            // Pipelined: each table's entries are made ready on other cores while the
+            // table before is written (LMDB writes stay on this thread, the transaction's).
+            let readyConventions = FlushWork.prepare(conventions, codec: codec)
+            let decisionsWork = Parallel.Background { FlushWork.prepare(decisions, codec: codec, spread: true) }
+            try write(.conventions, readyConventions)
+            let (readyDecisions, moved) = decisionsWork.value
+            absorb(moved)
+            let finest = pendingTotals
+            pendingTotals = [:]
+            let totalsWork = Parallel.Background { FlushWork.prepareTotals(finest, spread: true) }
+            try write(.decisions, readyDecisions)
+            try writeTotals(totalsWork.value)
+            Parallel.free(consume conventions)
+            Parallel.free(consume decisions)
+        }
         if let checkpoint {
             try kv.put(.meta, Array("checkpoint".utf8), LogKey.seq(checkpoint))
             try kv.put(.meta, Array("format".utf8), Array(ProjectionReader<KV>.format.utf8))
@@ -198,7 +208,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     /// Writes the decisions and moves the totals by what changed since they were cached.
     private mutating func flushDecisions() throws {
         let taken = takeDecisions()
-        let (ready, moved) = FlushWork.prepare(taken, codec: codec)
+        let (ready, moved) = FlushWork.prepare(taken, codec: codec, spread: true)
         absorb(moved)
         try write(.decisions, ready)
         Parallel.free(consume taken)
@@ -208,7 +218,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private mutating func flushTotals() throws {
         let finest = pendingTotals
         pendingTotals = [:]
-        try writeTotals(FlushWork.prepareTotals(finest))
+        try writeTotals(FlushWork.prepareTotals(finest, spread: finest.count >= FlushWork.spreadFrom))
     }
 
     private func writeTotals(_ sorted: [SortedCells]) throws {
