@@ -69,6 +69,27 @@ struct ProjectionTests {
         #expect(verify.ok, "\(verify.problems)")
     }
 
+    @Test("a large batch, its flush spread over threads and pipelined, projects like small batches flushed on one thread")
+    func spreadFlushProjectsLikeSmallOnes() throws {
+        var gen = RandomStreams(seed: 17)
+        let lines = gen.generate(conventions: 40, eventsPerConvention: 40)
+        let whole = TempStore()
+        try whole.importLines(lines)
+        let small = TempStore()
+        var start = 0
+        var batch = 0
+        while start < lines.count {
+            let end = min(lines.count, start + 30)
+            batch += 1
+            try small.importLines(Array(lines[start..<end]), name: "b\(batch).ndjson")
+            start = end
+        }
+        let decisions = try whole.ledger.projectionTables()[.decisions]?.count ?? 0
+        #expect(decisions + 40 >= FlushWork.spreadFrom, "the whole batch must take the spread flush")
+        #expect(try small.ledger.projectionTables() == whole.ledger.projectionTables())
+        #expect(try whole.ledger.verify().ok)
+    }
+
     @Test("a writer whose caches overflow, flushing part by part mid-batch, leaves the tables one final flush leaves")
     func cacheOverflowDoesNotMatter() throws {
         let store = TempStore()
