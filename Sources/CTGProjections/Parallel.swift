@@ -40,14 +40,20 @@ enum Parallel {
         func drop() { value = nil }
     }
 
-    /// Work started on another thread, its result waited for when wanted.
+    /// Work started on another thread, its result waited for when wanted — or, when
+    /// `spread` is false (work too small to pay for a thread), done right away here.
     final class Background<T: Sendable>: @unchecked Sendable {
         // @unchecked: `result` is written once, by the worker, before `done` is signalled,
         // and read only after waiting for it.
         private var result: T?
         private let done = DispatchSemaphore(value: 0)
 
-        init(_ work: @escaping @Sendable () -> T) {
+        init(spread: Bool = true, _ work: @escaping @Sendable () -> T) {
+            guard spread else {
+                result = work()
+                done.signal()
+                return
+            }
             DispatchQueue.global().async { [self] in
                 result = work()
                 done.signal()

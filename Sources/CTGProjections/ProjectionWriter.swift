@@ -142,27 +142,21 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         let conventions = takeConventions()
         let decisions = takeDecisions()
         let codec = codec
-        if conventions.count + decisions.count < FlushWork.spreadFrom {
-            try write(.conventions, FlushWork.prepare(conventions, codec: codec))
-            let (readyDecisions, moved) = FlushWork.prepare(decisions, codec: codec, spread: false)
-            absorb(moved)
-            try write(.decisions, readyDecisions)
-            let finest = pendingTotals
-            pendingTotals = [:]
-            try writeTotals(FlushWork.prepareTotals(finest, spread: false))
-        } else {
-            // Pipelined: each table's entries are made ready on other cores while the
-            // table before is written (LMDB writes stay on this thread, the transaction's).
-            let readyConventions = FlushWork.prepare(conventions, codec: codec)
-            let decisionsWork = Parallel.Background { FlushWork.prepare(decisions, codec: codec, spread: true) }
-            try write(.conventions, readyConventions)
-            let (readyDecisions, moved) = decisionsWork.value
-            absorb(moved)
-            let finest = pendingTotals
-            pendingTotals = [:]
-            let totalsWork = Parallel.Background { FlushWork.prepareTotals(finest, spread: true) }
-            try write(.decisions, readyDecisions)
-            try writeTotals(totalsWork.value)
+        // Pipelined: each table's entries are made ready on other cores while the table
+        // before is written (LMDB writes stay on this thread, the transaction's) — unless
+        // the batch is small (a single event's), when all of it is done here.
+        let spread = conventions.count + decisions.count >= FlushWork.spreadFrom
+        let readyConventions = FlushWork.prepare(conventions, codec: codec)
+        let decisionsWork = Parallel.Background(spread: spread) { FlushWork.prepare(decisions, codec: codec, spread: spread) }
+        try write(.conventions, readyConventions)
+        let (readyDecisions, moved) = decisionsWork.value
+        absorb(moved)
+        let finest = pendingTotals
+        pendingTotals = [:]
+        let totalsWork = Parallel.Background(spread: spread) { FlushWork.prepareTotals(finest, spread: spread) }
+        try write(.decisions, readyDecisions)
+        try writeTotals(totalsWork.value)
+        if spread {
             Parallel.free(consume conventions)
             Parallel.free(consume decisions)
         }

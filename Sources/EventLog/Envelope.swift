@@ -125,7 +125,9 @@ public final class Envelope: Sendable {
         // `assumed`.
         if let assumed {
             var members: [JSONMember] = []
-            for m in object.members where !Envelope.isDropped(m) { members.append(m) }
+            object.members.withUnsafeBufferPointer { all in
+                for i in all.indices where !Envelope.isDropped(all.baseAddress! + i) { members.append(all[i]) }
+            }
             members.append(contentsOf: added)
             let stored = JSONValue.object(JSONObject(members))
             for (i, p) in assumed.enumerated() {
@@ -179,13 +181,8 @@ public final class Envelope: Sendable {
     private static let ledgerKey = JSONMember("ledger", .null)
     private static let expectedVersionKey = JSONMember("expectedVersion", .null)
 
-    /// Whether a member written in an event is left out of its stored form.
-    private static func isDropped(_ m: borrowing JSONMember) -> Bool {
-        (m.keyPrefix == ledgerKey.keyPrefix && m.key.sameBytes(ledgerKey.key))
-            || (m.keyPrefix == expectedVersionKey.keyPrefix && m.key.sameBytes(expectedVersionKey.key))
-    }
-
-    /// `isDropped` of a member read in place (passing one copies it, strings and all).
+    /// Whether a member written in an event is left out of its stored form; read in place
+    /// (passing a member copies it, strings and all).
     private static func isDropped(_ m: UnsafePointer<JSONMember>) -> Bool {
         (m.pointee.keyPrefix == ledgerKey.keyPrefix && m.pointee.key.sameBytes(ledgerKey.key))
             || (m.pointee.keyPrefix == expectedVersionKey.keyPrefix && m.pointee.key.sameBytes(expectedVersionKey.key))

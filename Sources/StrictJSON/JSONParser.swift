@@ -202,10 +202,8 @@ public struct JSONParser {
                 throw fail("duplicate-key", "key \"\(key)\" appears twice in one object")
             }
             if let last = object.members.indices.last {
-                // In JCS order after the previous key (compared as `withCanonicalOrder` does)?
-                let (x, y) = (object.members[last].keyPrefix, member.keyPrefix)
-                let ordered = x != y && x != JSONMember.unordered && y != JSONMember.unordered ? x < y : JSONWriter.utf16Precedes(object.members[last].key, key)
-                if !ordered { nonCanonical += 1 }
+                // In JCS order after the previous key?
+                if !JSONWriter.keyPrecedes(object.members[last].keyPrefix, object.members[last].key, member.keyPrefix, key) { nonCanonical += 1 }
             }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {

@@ -77,7 +77,7 @@ public enum JSONWriter {
                 if m < members.count {
                     members.withUnsafeBufferPointer { writeMember(at: $0.baseAddress! + m, into: &out, source: source) }
                 } else {
-                    writeMember(extra[m - members.count], into: &out)
+                    extra.withUnsafeBufferPointer { writeMember(at: $0.baseAddress! + m - members.count, into: &out, source: nil) }
                 }
             }
             return offset
@@ -86,14 +86,7 @@ public enum JSONWriter {
         return offset
     }
 
-    /// `"key":value`
-    public static func writeMember(_ member: borrowing JSONMember, into out: inout CanonicalBuffer) {
-        writeString(member.key, into: &out)
-        out.append(UInt8(ascii: ":"))
-        writeCanonical(member.value, into: &out)
-    }
-
-    /// `writeMember` of a member read in place (passing one copies it), its value's bytes
+    /// `"key":value` of a member read in place (passing one copies it), its value's bytes
     /// copied from `source` when they are canonical there.
     static func writeMember(at member: UnsafePointer<JSONMember>, into out: inout CanonicalBuffer, source: UnsafeBufferPointer<UInt8>?) {
         writeString(member.pointee.key, into: &out)
@@ -219,14 +212,20 @@ public enum JSONWriter {
         return (word &- 0x20 &* ones) & ~word & highs | zeros(word ^ (0x22 &* ones)) | zeros(word ^ (0x5C &* ones))
     }
 
+    /// Whether a key sorts before another in JCS order, given their prefixes (see
+    /// `JSONMember.keyPrefix`): the prefixes decide almost every comparison; equal
+    /// prefixes (or a key with a byte that UTF-8 and UTF-16 order differently) take the
+    /// keys themselves, read only then.
+    @inline(__always)
+    static func keyPrecedes(_ x: UInt64, _ a: @autoclosure () -> String, _ y: UInt64, _ b: @autoclosure () -> String) -> Bool {
+        if x != y && x != JSONMember.unordered && y != JSONMember.unordered { return x < y }
+        return utf16Precedes(a(), b())
+    }
+
     /// Calls `body` with the indices of `members` in JCS key order, kept on the stack.
     public static func withCanonicalOrder<R>(_ members: [JSONMember], _ body: (UnsafeBufferPointer<Int>) throws -> R) rethrows -> R {
-        // Key prefixes decide almost every comparison; equal prefixes (or a key with a
-        // byte that UTF-8 and UTF-16 order differently) take the full comparison.
         func precedes(_ a: Int, _ b: Int) -> Bool {
-            let (x, y) = (members[a].keyPrefix, members[b].keyPrefix)
-            if x != y && x != JSONMember.unordered && y != JSONMember.unordered { return x < y }
-            return utf16Precedes(members[a].key, members[b].key)
+            keyPrecedes(members[a].keyPrefix, members[a].key, members[b].keyPrefix, members[b].key)
         }
         return try withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { order in
             // Insertion sort: objects have a handful of members, often nearly in order.
@@ -251,13 +250,7 @@ public enum JSONWriter {
         precondition(skip == 0 || n <= 64, "only the first 64 members can be left out")
         func prefix(_ i: Int) -> UInt64 { i < n ? members[i].keyPrefix : extra[i - n].keyPrefix }
         func key(_ i: Int) -> String { i < n ? members[i].key : extra[i - n].key }
-        // Key prefixes decide almost every comparison; equal prefixes (or a key with a
-        // byte that UTF-8 and UTF-16 order differently) take the full comparison.
-        func precedes(_ a: Int, _ b: Int) -> Bool {
-            let (x, y) = (prefix(a), prefix(b))
-            if x != y && x != JSONMember.unordered && y != JSONMember.unordered { return x < y }
-            return utf16Precedes(key(a), key(b))
-        }
+        func precedes(_ a: Int, _ b: Int) -> Bool { keyPrecedes(prefix(a), key(a), prefix(b), key(b)) }
         return try withUnsafeTemporaryAllocation(of: Int.self, capacity: n + extra.count) { order in
             // Insertion sort: objects have a handful of members, often nearly in order.
             var count = 0

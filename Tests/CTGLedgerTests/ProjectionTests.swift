@@ -20,6 +20,27 @@ struct ProjectionTests {
         return out
     }
 
+    /// A store of six random conventions and the lifecycle fixture, two batches.
+    static func randomAndLifecycle(seed: UInt64) throws -> TempStore {
+        let store = TempStore()
+        var gen = RandomStreams(seed: seed)
+        try store.importLines(gen.generate(conventions: 6, eventsPerConvention: 40))
+        try store.importFixture("lifecycle.ndjson")
+        return store
+    }
+
+    /// Imports `lines` into `store` in consecutive batches of the sizes `size` gives.
+    static func importInBatches(_ lines: [String], into store: TempStore, size: () -> Int) throws {
+        var start = 0
+        var batch = 0
+        while start < lines.count {
+            let end = min(lines.count, start + size())
+            batch += 1
+            try store.importLines(Array(lines[start..<end]), name: "b\(batch).ndjson")
+            start = end
+        }
+    }
+
     @Test("flushed keys are written in LMDB's key order: bytes unsigned, a prefix first")
     func keyOrderIsLMDBOrder() {
         var generator = SystemRandomNumberGenerator()
@@ -33,10 +54,7 @@ struct ProjectionTests {
 
     @Test("ctg rebuild changes no answer and no stored byte")
     func rebuildIsIdentical() throws {
-        let store = TempStore()
-        var gen = RandomStreams(seed: 7)
-        try store.importLines(gen.generate(conventions: 6, eventsPerConvention: 40))
-        try store.importFixture("lifecycle.ndjson")
+        let store = try Self.randomAndLifecycle(seed: 7)
         let before = try store.ledger.projectionTables()
         let answers = try Self.answers(store.ledger)
         let count = try store.ledger.rebuild()
@@ -54,15 +72,7 @@ struct ProjectionTests {
         try whole.importLines(lines)
         let split = TempStore()
         var rng = SeededGenerator(seed: seed &* 31)
-        var start = 0
-        var batch = 0
-        while start < lines.count {
-            let size = Int.random(in: 1...25, using: &rng)
-            let end = min(lines.count, start + size)
-            batch += 1
-            try split.importLines(Array(lines[start..<end]), name: "b\(batch).ndjson")
-            start = end
-        }
+        try Self.importInBatches(lines, into: split) { Int.random(in: 1...25, using: &rng) }
         #expect(try split.ledger.projectionTables() == whole.ledger.projectionTables())
         #expect(try Self.answers(split.ledger) == Self.answers(whole.ledger))
         let verify = try split.ledger.verify()
@@ -76,14 +86,7 @@ struct ProjectionTests {
         let whole = TempStore()
         try whole.importLines(lines)
         let small = TempStore()
-        var start = 0
-        var batch = 0
-        while start < lines.count {
-            let end = min(lines.count, start + 30)
-            batch += 1
-            try small.importLines(Array(lines[start..<end]), name: "b\(batch).ndjson")
-            start = end
-        }
+        try Self.importInBatches(lines, into: small) { 30 }
         let decisions = try whole.ledger.projectionTables()[.decisions]?.count ?? 0
         #expect(decisions + 40 >= FlushWork.spreadFrom, "the whole batch must take the spread flush")
         #expect(try small.ledger.projectionTables() == whole.ledger.projectionTables())
@@ -92,10 +95,7 @@ struct ProjectionTests {
 
     @Test("a writer whose caches overflow, flushing part by part mid-batch, leaves the tables one final flush leaves")
     func cacheOverflowDoesNotMatter() throws {
-        let store = TempStore()
-        var gen = RandomStreams(seed: 11)
-        try store.importLines(gen.generate(conventions: 6, eventsPerConvention: 40))
-        try store.importFixture("lifecycle.ndjson")
+        let store = try Self.randomAndLifecycle(seed: 11)
         let expected = try store.ledger.projectionTables()
         // Every event of the log, applied in one go by writers whose caches hold almost
         // nothing: conventions, decisions and total cells go out every few events.
