@@ -67,11 +67,13 @@ public final class Ledger {
                 rebuiltOutdatedProjections = true
             }
         case .readOnly:
-            guard exists else {
-                throw LedgerError(code: "no-store", message: "there is no store at \(path) (import events with `ctg import` first, or give --store)")
-            }
+            let noStore = LedgerError(code: "no-store", message: "there is no store at \(path) (import events with `ctg import` first, or give --store)")
+            // A directory without its data file is a store a first writer is creating.
+            guard exists, Ledger.fileSize(path + "/data.mdb") != nil else { throw noStore }
             do {
                 environment = try Environment(path: path, options: Environment.Options(readOnly: true))
+            } catch where error == .noSuchFile {
+                throw noStore  // the data file went away between the check and the open
             } catch where error == .accessDenied || error == .readOnlyFileSystem {
                 // The lock file cannot be written (read-only media or no permission): read
                 // without it. Safe only while no writer runs, which such a store rules out.

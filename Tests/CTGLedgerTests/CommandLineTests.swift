@@ -1,3 +1,4 @@
+import CTGLedger
 import Foundation
 import StrictJSON
 import Testing
@@ -214,6 +215,20 @@ struct EmptyStoreTests {
         #expect(result.stderr.contains("empty-store"))
         let export = try Tool.run("ctg", ["export"], store: store.path)
         #expect(export.status == 0 && export.stdout.isEmpty)
+    }
+}
+
+@Suite("Missing stores")
+struct MissingStoreTests {
+    @Test("reading a store that does not exist, or whose directory a first writer has only just made, says there is no store")
+    func noStore() throws {
+        let store = TempStore()
+        _ = expectRejection("no-store") { _ = try Ledger(path: store.path, access: .readOnly) }
+        #expect(mkdir(store.path, 0o700) == 0)
+        _ = expectRejection("no-store") { _ = try Ledger(path: store.path, access: .readOnly) }
+        let result = try Tool.run("ctg-audit", ["verify"], store: store.path)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("no-store"))
     }
 }
 
