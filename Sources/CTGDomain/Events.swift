@@ -66,14 +66,26 @@ public enum DomainEvent: Sendable {
 
     /// Decodes the payload of an event of `type` written under `schema`.
     public static func decode(type: String, schema: Int64, data: JSONObject) throws(Rejection) -> DomainEvent {
+        var r = ObjectReader(data, path: "/data")
+        return try decode(type: type, schema: schema, data: &r)
+    }
+
+    /// Decodes the payload read by `r` (an event's `/data`) of an event of `type` written under `schema`.
+    public static func decode(type: String, schema: Int64, data r: inout ObjectReader) throws(Rejection) -> DomainEvent {
         guard let (kind, current) = kindByType[Key(type)] else {
             throw Rejection("unknown-type", "type \"\(type)\" is not an event type of the catalogue")
         }
         guard schema <= current else {
             throw Rejection("unsupported-schema", "\(type) has no schema \(schema); the newest this ledger knows is \(current)")
         }
-        let upcast = try Upcaster.upcast(type: type, from: schema, data: data)
-        var r = ObjectReader(upcast, path: "/data")
+        if schema < current {
+            // Old shapes are rare: moved as a tree, then read again.
+            guard case .object(let old) = r.tape.value(at: r.node) else { preconditionFailure("a reader reads an object") }
+            var upcast = ObjectReader(try Upcaster.upcast(type: type, from: schema, data: old), path: "/data")
+            let event = try decodeCurrent(kind, &upcast)
+            try upcast.finish()
+            return event
+        }
         let event = try decodeCurrent(kind, &r)
         try r.finish()
         return event

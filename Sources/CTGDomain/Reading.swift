@@ -95,8 +95,9 @@ extension ObjectReader {
             return nil
         }
         var result: [String] = []
+        result.reserveCapacity(values.count)
         for (i, v) in values.enumerated() {
-            let s = try ObjectReader.string(v, at: "\(pointer(key))/\(i)", maxLength: TextLimit.id)
+            let s = try ObjectReader.string(tape, v, at: "\(pointer(key))/\(i)", maxLength: TextLimit.id)
             if result.contains(where: { $0.sameBytes(s) }) {
                 throw Rejection("duplicate-item", "\(pointer(key))/\(i) \"\(s)\" is listed twice")
             }
@@ -111,8 +112,9 @@ extension ObjectReader {
             return nil
         }
         var result: [String] = []
+        result.reserveCapacity(values.count)
         for (i, v) in values.enumerated() {
-            result.append(try ObjectReader.string(v, at: "\(pointer(key))/\(i)", maxLength: TextLimit.text))
+            result.append(try ObjectReader.string(tape, v, at: "\(pointer(key))/\(i)", maxLength: TextLimit.text))
         }
         return result
     }
@@ -122,11 +124,7 @@ extension ObjectReader {
             if required { throw Rejection("missing-field", "\(pointer(key)) is required") }
             return nil
         }
-        var result: [ObjectReader] = []
-        for (i, v) in values.enumerated() {
-            result.append(try ObjectReader(v, path: "\(pointer(key))/\(i)"))
-        }
-        return result
+        return try objects(values, of: key)
     }
 }
 

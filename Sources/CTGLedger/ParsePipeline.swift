@@ -15,10 +15,11 @@ struct ParsedLine: Sendable {
     var event: Result<DomainEvent, Rejection>?
     var sniffedId: String?
 
-    static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, actor: String?) -> ParsedLine {
+    /// `tape`: the parsing thread's, reused from line to line.
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, actor: String?, tape: JSONTape) -> ParsedLine {
         do {
-            let (envelope, data) = try Envelope.parsingPayload(line: line, defaultActor: actor, keys: DomainEvent.keys)
-            let event = Result { () throws(Rejection) in try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: data) }
+            var (envelope, data) = try Envelope.parsingPayload(line: line, defaultActor: actor, tape: tape)
+            let event = Result { () throws(Rejection) in try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: &data) }
             return ParsedLine(line: number, bytes: line.count + 1, envelope: .success(envelope), event: event, sniffedId: nil)
         } catch {
             return ParsedLine(line: number, bytes: line.count + 1, envelope: .failure(error), event: nil, sniffedId: Envelope.sniffId(line))
@@ -48,6 +49,7 @@ struct ParsedLine: Sendable {
         return OrderedWorkers(workers: min(workers, chunks)) { worker, workers, emit in
             var reader: LineReader?
             var items: [ParsedLine] = []
+            let tape = JSONTape()
             do {
                 let lines = try LineReader(path: path)
                 reader = lines
@@ -59,7 +61,7 @@ struct ParsedLine: Sendable {
                     items.reserveCapacity(chunkBytes / 200)
                     while try lines.next({ line in
                         if Ledger.isBlank(line) { return }
-                        items.append(parse(line, number: lines.lineNumber, actor: actor))
+                        items.append(parse(line, number: lines.lineNumber, actor: actor, tape: tape))
                     }) {}
                     guard emit(OrderedWorkers.Chunk(items: items, isLast: isLast, lines: lines.lineNumber)) else { return }
                 }
@@ -76,6 +78,7 @@ struct ParsedLine: Sendable {
             var reader: LineReader?
             var items: [ParsedLine] = []
             var firstLine = 0  // lines read before this chunk
+            let tape = JSONTape()
             do {
                 let lines = try LineReader(path: path)
                 reader = lines
@@ -85,7 +88,7 @@ struct ParsedLine: Sendable {
                     items.reserveCapacity(chunkLines)
                     while items.count < chunkLines, try lines.next({ line in
                         if Ledger.isBlank(line) { return }
-                        items.append(parse(line, number: lines.lineNumber - firstLine, actor: actor))
+                        items.append(parse(line, number: lines.lineNumber - firstLine, actor: actor, tape: tape))
                     }) {}
                     more = items.count == chunkLines
                     guard emit(OrderedWorkers.Chunk(items: items, isLast: !more, lines: lines.lineNumber - firstLine)) else { return }
@@ -131,6 +134,7 @@ struct ParsedRecord: Sendable {
         let probe = SnapshotProbe()
         let pipeline = OrderedWorkers<ParsedRecord>(workers: workers) { worker, workers, emit in
             do {
+                let tape = JSONTape()
                 try environment.read { txn in
                     let log = LogReader(txn: txn, tables: tables)
                     if worker == 0 { probe.set(lastSeq: try log.lastSeq()) }
@@ -149,7 +153,7 @@ struct ParsedRecord: Sendable {
                                 return true
                             }
                             guard until(record) else { return false }
-                            var parsed = parse(record, checkHash: checkHashes)
+                            var parsed = parse(record, checkHash: checkHashes, tape: tape)
                             // Index entries of a stored seq never change, so this snapshot
                             // answers for the caller's.
                             if checkHashes, case .success(let envelope) = parsed.envelope {
@@ -170,13 +174,14 @@ struct ParsedRecord: Sendable {
     }
 
     /// `checkHashes` (verify): also recomputes each hash and checks each event's index entries.
-    static func parse(_ record: EventRecord, checkHash: Bool) -> ParsedRecord {
+    /// `tape`: the reading thread's, reused from record to record.
+    static func parse(_ record: EventRecord, checkHash: Bool, tape: JSONTape) -> ParsedRecord {
         let hashMatches = !checkHash || record.recomputedHash == record.hash
         do {
-            let (envelope, data) = try record.envelopeAndPayload(keys: DomainEvent.keys)
+            var (envelope, data) = try record.envelopeAndPayload(tape: tape)
             // A payload that does not decode keeps its rejection, thrown by the applying
             // thread in order.
-            let event = Result { () throws(Rejection) in try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: data) }
+            let event = Result { () throws(Rejection) in try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: &data) }
             return ParsedRecord(seq: record.seq, record: record, hashMatches: hashMatches, envelope: .success(envelope), event: event)
         } catch {
             return ParsedRecord(seq: record.seq, record: record, hashMatches: hashMatches, envelope: .failure(error), event: nil)

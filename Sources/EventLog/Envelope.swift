@@ -34,40 +34,29 @@ public final class Envelope: Sendable {
     public func takePrefixHasher() -> SHA256 { prefix?.take() ?? Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset) }
     private let prefix: PrefixHasher?
 
-    public static let envelopeFields: Set<String> = [
-        "id", "stream", "type", "schema", "occurredAt", "actor", "sourceDoc", "assumed", "expectedVersion", "data",
-    ]
     public static let maxIdLength = 128
-    /// Every key an envelope may hold, its `ledger` object's included (an export read
-    /// back), for a `KeyTable`.
-    public static let keyNames: [String] = [
-        "id", "stream", "type", "schema", "occurredAt", "actor", "sourceDoc", "assumed", "expectedVersion", "data",
-        "ledger", "hash", "prevHash", "recordedAt", "seq", "version",
-    ]
 
     /// Checks `value` as an envelope. `defaultActor` fills a missing `actor` (from
     /// `--actor` or `$CTG_ACTOR`); a `ledger` member, as in an export, is ignored.
     public convenience init(_ value: JSONValue, defaultActor: String?) throws(Rejection) {
-        var unused = JSONObject()
-        try self.init(value, defaultActor: defaultActor, stored: nil, keepingData: true, payload: &unused)
+        var unused = 0
+        try self.init(JSONTape(value), defaultActor: defaultActor, stored: nil, keepingData: true, data: &unused)
     }
 
-    /// `stored`: the canonical bytes this value was parsed from, read back from the log,
+    /// Reads the envelope at the first node of `tape`.
+    /// `stored`: the canonical bytes the tape was parsed from, read back from the log,
     /// which are taken as they are rather than written again (they are what the hash
     /// chain covers, and a record's hash is checked against them).
-    /// `keepingData`: false leaves `data` empty and hands the payload tree over in
-    /// `payload` instead (see `parsingPayload`).
-    /// `source`: the text `value` was parsed from, whose parts already in canonical form
-    /// the stored form copies (see `JSONMember.raw`).
+    /// `keepingData`: false leaves `data` empty for a caller that decodes the payload
+    /// from the tape itself, at node `data`.
     private init(
-        _ value: JSONValue, defaultActor: String?, stored: (canonical: [UInt8], ledgerOffset: Int)?, keepingData: Bool, payload: inout JSONObject,
-        source: UnsafeBufferPointer<UInt8>? = nil
+        _ tape: JSONTape, defaultActor: String?, stored: (canonical: [UInt8], ledgerOffset: Int)?, keepingData: Bool, data dataNode: inout Int
     ) throws(Rejection) {
-        guard case .object(let object) = value else {
-            throw Rejection("wrong-type", "an event must be a JSON object, not \(value.typeName)")
+        guard tape[0].kind == .object else {
+            throw Rejection("wrong-type", "an event must be a JSON object, not \(tape.typeName(0))")
         }
-        var r = ObjectReader(object, path: "")
-        _ = r.optionalValue("ledger")  // as in an export: ignored, never stored
+        var r = try ObjectReader(tape, node: 0, path: "")
+        _ = r.optionalNode("ledger")  // as in an export: ignored, never stored
         // Members the stored form adds to the event as written.
         var added: [JSONMember] = []
         let id = try r.string("id", maxLength: 128)
@@ -112,22 +101,29 @@ public final class Envelope: Sendable {
         } else {
             self.expectedVersion = nil
         }
-        guard case .object(let data) = try r.value("data") else {
+        let data = try r.node("data")
+        guard tape[data].kind == .object else {
             throw Rejection("wrong-type", "/data must be an object")
         }
-        if keepingData { self.data = data } else { self.data = JSONObject(); payload = data }
+        dataNode = data
+        self.data = keepingData ? tape.value(at: data).objectValue! : JSONObject()
         if writtenSchema == nil { added.append(JSONMember("schema", .integer(schema))) }
         let assumed = try r.optionalStringArray("assumed", maxLength: 512)
         try r.finish()
+        // `finish()` refused objects of more than 64 members, so a bit each fits.
+        var dropped: UInt64 = 0
+        var key = 1
+        for i in 0..<Int(tape[0].count) {
+            if Envelope.isDropped(tape.text(key)) { dropped |= 1 << UInt64(i) }
+            key = tape.nextMember(after: key)
+        }
         // The stored form: as written, without `ledger` and `expectedVersion`, with what
-        // was added (the object itself is not changed: that would copy its members).
-        // Events read back from the log have theirs already, and need it only to check
-        // `assumed`.
+        // was added. Events read back from the log have theirs already, and need it only
+        // to check `assumed`.
         if let assumed {
+            guard case .object(let written) = tape.value(at: 0) else { preconditionFailure("an object node makes an object") }
             var members: [JSONMember] = []
-            object.members.withUnsafeBufferPointer { all in
-                for i in all.indices where !Envelope.isDropped(all.baseAddress! + i) { members.append(all[i]) }
-            }
+            for (i, member) in written.members.enumerated() where dropped & (1 << UInt64(i)) == 0 { members.append(member) }
             members.append(contentsOf: added)
             let stored = JSONValue.object(JSONObject(members))
             for (i, p) in assumed.enumerated() {
@@ -141,51 +137,39 @@ public final class Envelope: Sendable {
             (self.canonical, self.ledgerOffset) = stored
             self.prefix = nil
         } else {
-            // `finish()` refused objects of more than 64 members, so a bit each fits.
-            var dropped: UInt64 = 0
-            object.members.withUnsafeBufferPointer { members in
-                for i in members.indices where Envelope.isDropped(members.baseAddress! + i) { dropped |= 1 << UInt64(i) }
-            }
-            let (canonical, offset) = Envelope.canonicalForm(object.members, adding: added, skipping: dropped, source: source)
+            var out = CanonicalBuffer()
+            let offset = JSONWriter.writeCanonical(tape, object: 0, adding: added, skipping: dropped, into: &out, offsetAfterKey: "ledger")
+            guard let offset, offset > 1 else { preconditionFailure("occurredAt is required, so a key sorts after ledger") }
+            let canonical = out.bytes
             (self.canonical, self.ledgerOffset) = (canonical, offset)
             self.prefix = PrefixHasher(Envelope.hashPrefix(canonical, ledgerOffset: offset))
         }
     }
 
-    /// Checks `value` as an envelope and hands its payload over apart: the event's `data`
-    /// is left empty, for a caller that decodes the payload on a parsing thread. The tree,
-    /// many small allocations, is then freed by the thread that built it rather than by
-    /// the one applying the events.
-    public static func parsingPayload(_ value: JSONValue, defaultActor: String?) throws(Rejection) -> (Envelope, JSONObject) {
-        var payload = JSONObject()
-        let envelope = try Envelope(value, defaultActor: defaultActor, stored: nil, keepingData: false, payload: &payload)
-        return (envelope, payload)
-    }
-
-    /// `parsingPayload` of an NDJSON line.
-    /// `keys`: the keys events are known to use (see `KeyTable`).
-    public static func parsingPayload(line: UnsafeBufferPointer<UInt8>, defaultActor: String?, keys: KeyTable? = nil) throws(Rejection) -> (Envelope, JSONObject) {
-        var payload = JSONObject()
-        let envelope = try Envelope(Envelope.parse(line, keys: keys), defaultActor: defaultActor, stored: nil, keepingData: false, payload: &payload, source: line)
-        return (envelope, payload)
+    /// Parses and checks one NDJSON line into `tape`, and hands the payload over apart:
+    /// the envelope's `data` is left empty, for a caller that decodes the payload with
+    /// the reader returned (valid while `line` is and until `tape` is reused).
+    public static func parsingPayload(line: UnsafeBufferPointer<UInt8>, defaultActor: String?, tape: JSONTape) throws(Rejection) -> (Envelope, ObjectReader) {
+        try Envelope.parse(line, into: tape)
+        var data = 0
+        let envelope = try Envelope(tape, defaultActor: defaultActor, stored: nil, keepingData: false, data: &data)
+        return (envelope, try ObjectReader(tape, node: data, path: "/data"))
     }
 
     /// `parsingPayload` of an event read back from its stored canonical bytes.
-    public static func parsingPayload(stored canonical: [UInt8], ledgerOffset: Int, keys: KeyTable? = nil) throws(Rejection) -> (Envelope, JSONObject) {
-        let value = try canonical.withUnsafeBufferPointer { (b) throws(Rejection) in try Envelope.parse(b, keys: keys) }
-        var payload = JSONObject()
-        let envelope = try Envelope(value, defaultActor: nil, stored: (canonical, ledgerOffset), keepingData: false, payload: &payload)
-        return (envelope, payload)
+    /// The tape keeps a copy of the bytes (the reader is used after this returns).
+    public static func parsingPayload(stored canonical: [UInt8], ledgerOffset: Int, tape: JSONTape) throws(Rejection) -> (Envelope, ObjectReader) {
+        try canonical.withUnsafeBufferPointer { (b) throws(Rejection) in try Envelope.parse(b, into: tape, copying: true) }
+        var data = 0
+        let envelope = try Envelope(tape, defaultActor: nil, stored: (canonical, ledgerOffset), keepingData: false, data: &data)
+        return (envelope, try ObjectReader(tape, node: data, path: "/data"))
     }
 
-    private static let ledgerKey = JSONMember("ledger", .null)
-    private static let expectedVersionKey = JSONMember("expectedVersion", .null)
+    private static let droppedKeys: (StaticString, StaticString) = ("ledger", "expectedVersion")
 
-    /// Whether a member written in an event is left out of its stored form; read in place
-    /// (passing a member copies it, strings and all).
-    private static func isDropped(_ m: UnsafePointer<JSONMember>) -> Bool {
-        (m.pointee.keyPrefix == ledgerKey.keyPrefix && m.pointee.key.sameBytes(ledgerKey.key))
-            || (m.pointee.keyPrefix == expectedVersionKey.keyPrefix && m.pointee.key.sameBytes(expectedVersionKey.key))
+    /// Whether a member of this key, written in an event, is left out of its stored form.
+    private static func isDropped(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        droppedKeys.0.withUTF8Buffer { key.elementsEqual($0) } || droppedKeys.1.withUTF8Buffer { key.elementsEqual($0) }
     }
 
     static func hashPrefix(_ canonical: [UInt8], ledgerOffset: Int) -> SHA256 {
@@ -196,20 +180,25 @@ public final class Envelope: Sendable {
 
     /// Parses and checks one NDJSON line.
     public convenience init(line: UnsafeBufferPointer<UInt8>, defaultActor: String?) throws(Rejection) {
-        try self.init(Envelope.parse(line), defaultActor: defaultActor)
+        let tape = JSONTape()
+        try Envelope.parse(line, into: tape)
+        var unused = 0
+        try self.init(tape, defaultActor: defaultActor, stored: nil, keepingData: true, data: &unused)
     }
 
     /// Reads an event back from its stored canonical bytes, with the same checks.
     public convenience init(stored canonical: [UInt8], ledgerOffset: Int) throws(Rejection) {
-        let value = try canonical.withUnsafeBufferPointer { (b) throws(Rejection) in try Envelope.parse(b) }
-        var unused = JSONObject()
-        try self.init(value, defaultActor: nil, stored: (canonical, ledgerOffset), keepingData: true, payload: &unused)
+        let tape = JSONTape()
+        var unused = 0
+        try canonical.withUnsafeBufferPointer { (b) throws(Rejection) in try Envelope.parse(b, into: tape, copying: true) }
+        try self.init(tape, defaultActor: nil, stored: (canonical, ledgerOffset), keepingData: true, data: &unused)
     }
 
     /// Strict JSON, a parse error told as a rejection with its column.
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, keys: KeyTable? = nil) throws(Rejection) -> JSONValue {
+    /// `copying`: the tape keeps a copy of the bytes, to be read after they are gone.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, into tape: JSONTape, copying: Bool = false) throws(Rejection) {
         do {
-            return try JSONParser.parse(bytes, keys: keys)
+            if copying { try JSONParser.parse(copying: bytes, into: tape) } else { try JSONParser.parse(bytes, into: tape) }
         } catch {
             throw Rejection(error.code, "\(error.message) (column \(error.offset + 1))")
         }
@@ -221,13 +210,6 @@ public final class Envelope: Sendable {
             return nil
         }
         return String(id.prefix(maxIdLength))
-    }
-
-    static func canonicalForm(_ members: [JSONMember], adding extra: [JSONMember], skipping skip: UInt64, source: UnsafeBufferPointer<UInt8>?) -> ([UInt8], Int) {
-        var out = CanonicalBuffer()
-        let offset = JSONWriter.writeCanonical(members, adding: extra, skipping: skip, into: &out, offsetAfterKey: "ledger", source: source)
-        guard let offset, offset > 1 else { preconditionFailure("occurredAt is required, so a key sorts after ledger") }
-        return (out.bytes, offset)
     }
 
     static func isValidId(_ s: String) -> Bool {

@@ -145,10 +145,9 @@ public final class EventRecord: Sendable {
         try Envelope(stored: canonical, ledgerOffset: ledgerOffset)
     }
 
-    /// The event with its payload apart (see `Envelope.parsingPayload`).
-    /// `keys`: the keys events are known to use (see `KeyTable`).
-    public func envelopeAndPayload(keys: KeyTable? = nil) throws(Rejection) -> (Envelope, JSONObject) {
-        try Envelope.parsingPayload(stored: canonical, ledgerOffset: ledgerOffset, keys: keys)
+    /// The event with a reader of its payload in `tape` (see `Envelope.parsingPayload`).
+    public func envelopeAndPayload(tape: JSONTape) throws(Rejection) -> (Envelope, ObjectReader) {
+        try Envelope.parsingPayload(stored: canonical, ledgerOffset: ledgerOffset, tape: tape)
     }
 }
 

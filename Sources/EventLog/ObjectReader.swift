@@ -6,74 +6,111 @@ import StrictJSON
 /// Reads the fields of one JSON object strictly: a missing required field, a value of
 /// the wrong JSON type, and (at `finish()`) any field not read are rejections naming
 /// the field's JSON Pointer.
+///
+/// Reads a `JSONTape` in place: a field read makes no value but the string asked for.
 public struct ObjectReader {
-    public let object: JSONObject
-    public let path: String
-    /// Which members were read, by index: a bit each, no allocation per field.
+    public let tape: JSONTape
+    /// The object's node in `tape`.
+    public let node: Int
+    /// The pointer is worked out only for a message: `base`, then `/key`, then `/index`.
+    private let base: String
+    private let key: StaticString?
+    private let index: Int
+    /// Which members were read, by ordinal: a bit each, no allocation per field.
     private var read: UInt64 = 0
-    /// Where the next search for a field starts.
-    private var hint = 0
+    /// Where the next search for a field starts: a member's ordinal and key node.
+    private var hint: (ordinal: Int, key: Int)
     /// Objects with more members than this are refused outright (events need 10).
     public static let maxMembers = 64
 
-    public init(_ object: JSONObject, path: String) {
-        self.object = object
-        self.path = path
+    /// The object at `node` of `tape`, or a rejection naming `path`.
+    public init(_ tape: JSONTape, node: Int, path: String) throws(Rejection) {
+        try self.init(tape, node: node, base: path, key: nil, index: -1)
     }
 
-    /// Reads `value` as an object at `path`, or rejects it.
-    public init(_ value: JSONValue, path: String) throws(Rejection) {
-        guard case .object(let object) = value else {
-            throw Rejection("wrong-type", "\(path) must be an object, not \(value.typeName)")
+    private init(_ tape: JSONTape, node: Int, base: String, key: StaticString?, index: Int) throws(Rejection) {
+        self.tape = tape
+        self.node = node
+        self.base = base
+        self.key = key
+        self.index = index
+        hint = (0, node + 1)
+        guard tape[node].kind == .object else {
+            throw Rejection("wrong-type", "\(path) must be an object, not \(tape.typeName(node))")
         }
-        self.init(object, path: path)
+    }
+
+    /// Reads a tree's object (made into a tape of its own).
+    public init(_ object: JSONObject, path: String) {
+        // An object node cannot be refused.
+        try! self.init(JSONTape(.object(object)), node: 0, path: path)
+    }
+
+    /// Reads a tree's `value` as an object at `path`, or rejects it.
+    public init(_ value: JSONValue, path: String) throws(Rejection) {
+        try self.init(JSONTape(value), node: 0, path: path)
+    }
+
+    /// The object's JSON Pointer in its event.
+    public var path: String {
+        var p = base
+        if let key { p += "/\(key)" }
+        if index >= 0 { p += "/\(index)" }
+        return p
     }
 
     public func pointer(_ key: String) -> String { "\(path)/\(key)" }
     public func pointer(_ key: StaticString) -> String { "\(path)/\(key)" }
 
-    /// Field names are literals: their bytes are read where the literal is, with no
-    /// string made or retained per field read.
-    public mutating func optionalValue(_ key: StaticString) -> JSONValue? {
-        key.withUTF8Buffer { optionalValue(bytes: $0) }
+    /// The value node of field `key`, marked read. Field names are literals: their bytes
+    /// are compared where the literal is.
+    public mutating func optionalNode(_ key: StaticString) -> Int? {
+        key.withUTF8Buffer { optionalNode(bytes: $0) }
     }
 
-    private mutating func optionalValue(bytes key: UnsafeBufferPointer<UInt8>) -> JSONValue? {
-        let n = object.members.count
+    private mutating func optionalNode(bytes key: UnsafeBufferPointer<UInt8>) -> Int? {
+        let n = Int(tape[node].count)
+        guard n > 0 else { return nil }
         // Fields are mostly read in the order they are written: the search starts after
         // the member found last and wraps around.
-        var i = hint < n ? hint : 0
+        var (ordinal, k) = hint.ordinal < n ? hint : (0, node + 1)
         let prefix = JSONMember.prefix(of: key)
         // A key of at most 8 bytes is all in its prefix: equal prefixes and lengths are
         // equal keys (the length tells "a" from "a\u{0}", which pad to the same prefix).
         let whole = key.count <= 8 && prefix != JSONMember.unordered
-        let found: Int? = object.members.withUnsafeBufferPointer { members in
-            for _ in 0..<n {
-                // The prefixes tell most keys apart (and an absent field costs a compare per member).
-                if members[i].keyPrefix == prefix
-                    && (whole ? members[i].key.utf8.count == key.count : members[i].key.withUTF8Bytes { $0.count == key.count && memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }) {
-                    return i
+        for _ in 0..<n {
+            // The prefixes tell most keys apart (and an absent field costs a compare per member).
+            if tape[k].bits == prefix {
+                let text = tape.text(k)
+                if text.count == key.count && (whole || memcmp(text.baseAddress!, key.baseAddress!, key.count) == 0) {
+                    if ordinal < 64 { read |= 1 << UInt64(ordinal) }
+                    let value = k + 1
+                    ordinal += 1
+                    hint = ordinal < n ? (ordinal, Int(tape[value].next)) : (0, node + 1)
+                    return value
                 }
-                i = i + 1 == n ? 0 : i + 1
             }
-            return nil
+            ordinal += 1
+            if ordinal == n { (ordinal, k) = (0, node + 1) } else { k = tape.nextMember(after: k) }
         }
-        guard let found else { return nil }
-        if found < 64 { read |= 1 << UInt64(found) }
-        hint = found + 1
-        return object.members[found].value
+        return nil
     }
 
-    public mutating func value(_ key: StaticString) throws(Rejection) -> JSONValue {
-        guard let v = optionalValue(key) else {
+    /// Field `key` as a tree, marked read.
+    public mutating func optionalValue(_ key: StaticString) -> JSONValue? {
+        optionalNode(key).map { tape.value(at: $0) }
+    }
+
+    public mutating func node(_ key: StaticString) throws(Rejection) -> Int {
+        guard let v = optionalNode(key) else {
             throw Rejection("missing-field", "\(pointer(key)) is required")
         }
         return v
     }
 
     public mutating func optionalString(_ key: StaticString, maxLength: Int = 4096, minLength: Int = 1) throws(Rejection) -> String? {
-        guard let v = optionalValue(key) else { return nil }
-        return try ObjectReader.string(v, at: pointer(key), minLength: minLength, maxLength: maxLength)
+        guard let v = optionalNode(key) else { return nil }
+        return try ObjectReader.string(tape, v, at: pointer(key), minLength: minLength, maxLength: maxLength)
     }
 
     public mutating func string(_ key: StaticString, maxLength: Int = 4096, minLength: Int = 1) throws(Rejection) -> String {
@@ -83,31 +120,34 @@ public struct ObjectReader {
         return s
     }
 
-    /// A string value with its length counted in Unicode code points, as JSON Schema does.
-    public static func string(_ v: JSONValue, at pointer: @autoclosure () -> String, minLength: Int = 1, maxLength: Int = 4096) throws(Rejection) -> String {
-        guard case .string(let s) = v else {
-            throw Rejection("wrong-type", "\(pointer()) must be a string, not \(v.typeName)")
+    /// A string node's text, its length counted in Unicode code points as JSON Schema does.
+    public static func string(_ tape: JSONTape, _ v: Int, at pointer: @autoclosure () -> String, minLength: Int = 1, maxLength: Int = 4096) throws(Rejection) -> String {
+        guard tape[v].kind == .string else {
+            throw Rejection("wrong-type", "\(pointer()) must be a string, not \(tape.typeName(v))")
         }
+        let text = tape.text(v)
         // A string has at most as many code points as UTF-8 bytes and at least one per
         // four: count them only when the byte count cannot decide.
-        let bytes = s.utf8.count
-        if bytes <= maxLength && bytes >= minLength * 4 { return s }
-        let length = s.unicodeScalars.count
-        if length < minLength {
-            throw Rejection("empty-string", "\(pointer()) must not be empty")
+        if !(text.count <= maxLength && text.count >= minLength * 4) {
+            // Code points: the bytes that do not continue a multi-byte character.
+            var length = 0
+            for b in text where b & 0xC0 != 0x80 { length += 1 }
+            if length < minLength {
+                throw Rejection("empty-string", "\(pointer()) must not be empty")
+            }
+            if length > maxLength {
+                throw Rejection("string-too-long", "\(pointer()) has \(length) characters, more than \(maxLength)")
+            }
         }
-        if length > maxLength {
-            throw Rejection("string-too-long", "\(pointer()) has \(length) characters, more than \(maxLength)")
-        }
-        return s
+        return String(decoding: text, as: UTF8.self)
     }
 
     public mutating func optionalInteger(_ key: StaticString) throws(Rejection) -> Int64? {
-        guard let v = optionalValue(key) else { return nil }
-        guard case .integer(let i) = v else {
-            throw Rejection("wrong-type", "\(pointer(key)) must be an integer, not \(v.typeName)")
+        guard let v = optionalNode(key) else { return nil }
+        guard tape[v].kind == .integer else {
+            throw Rejection("wrong-type", "\(pointer(key)) must be an integer, not \(tape.typeName(v))")
         }
-        return i
+        return Int64(bitPattern: tape[v].bits)
     }
 
     public mutating func integer(_ key: StaticString) throws(Rejection) -> Int64 {
@@ -117,25 +157,26 @@ public struct ObjectReader {
 
     /// A flag that is either absent or `true` (`false` would be a second way to say "absent").
     public mutating func optionalTrue(_ key: StaticString) throws(Rejection) -> Bool {
-        guard let v = optionalValue(key) else { return false }
-        guard case .bool(true) = v else {
+        guard let v = optionalNode(key) else { return false }
+        guard tape[v].kind == .bool, tape[v].bits != 0 else {
             throw Rejection("wrong-type", "\(pointer(key)) must be true when present (leave it out otherwise)")
         }
         return true
     }
 
-    public mutating func optionalArray(_ key: StaticString, maxItems: Int = 10_000) throws(Rejection) -> [JSONValue]? {
-        guard let v = optionalValue(key) else { return nil }
-        guard case .array(let a) = v else {
-            throw Rejection("wrong-type", "\(pointer(key)) must be an array, not \(v.typeName)")
+    public mutating func optionalArray(_ key: StaticString, maxItems: Int = 10_000) throws(Rejection) -> JSONTape.Elements? {
+        guard let v = optionalNode(key) else { return nil }
+        guard tape[v].kind == .array else {
+            throw Rejection("wrong-type", "\(pointer(key)) must be an array, not \(tape.typeName(v))")
         }
-        if a.count > maxItems {
-            throw Rejection("too-many-items", "\(pointer(key)) has \(a.count) items, more than \(maxItems)")
+        let count = Int(tape[v].count)
+        if count > maxItems {
+            throw Rejection("too-many-items", "\(pointer(key)) has \(count) items, more than \(maxItems)")
         }
-        return a
+        return tape.elements(of: v)
     }
 
-    public mutating func array(_ key: StaticString, maxItems: Int = 10_000) throws(Rejection) -> [JSONValue] {
+    public mutating func array(_ key: StaticString, maxItems: Int = 10_000) throws(Rejection) -> JSONTape.Elements {
         guard let a = try optionalArray(key, maxItems: maxItems) else {
             throw Rejection("missing-field", "\(pointer(key)) is required")
         }
@@ -147,7 +188,7 @@ public struct ObjectReader {
         var result: [String] = []
         result.reserveCapacity(a.count)
         for (i, v) in a.enumerated() {
-            result.append(try ObjectReader.string(v, at: "\(pointer(key))/\(i)", maxLength: maxLength))
+            result.append(try ObjectReader.string(tape, v, at: "\(pointer(key))/\(i)", maxLength: maxLength))
         }
         return result
     }
@@ -160,8 +201,8 @@ public struct ObjectReader {
     }
 
     public mutating func optionalObject(_ key: StaticString) throws(Rejection) -> ObjectReader? {
-        guard let v = optionalValue(key) else { return nil }
-        return try ObjectReader(v, path: pointer(key))
+        guard let v = optionalNode(key) else { return nil }
+        return try ObjectReader(tape, node: v, base: path, key: key, index: -1)
     }
 
     public mutating func object(_ key: StaticString) throws(Rejection) -> ObjectReader {
@@ -169,13 +210,29 @@ public struct ObjectReader {
         return o
     }
 
+    /// The objects of array field `key`, each read at its own pointer (`/key/i`).
+    public func objects(_ elements: JSONTape.Elements, of key: StaticString) throws(Rejection) -> [ObjectReader] {
+        var result: [ObjectReader] = []
+        result.reserveCapacity(elements.count)
+        let base = path
+        for (i, v) in elements.enumerated() {
+            result.append(try ObjectReader(tape, node: v, base: base, key: key, index: i))
+        }
+        return result
+    }
+
     /// Rejects the first field that was never read.
     public func finish() throws(Rejection) {
-        if object.members.count > ObjectReader.maxMembers {
-            throw Rejection("too-many-fields", "\(path.isEmpty ? "the event" : path) has \(object.members.count) fields, more than \(ObjectReader.maxMembers)")
+        let n = Int(tape[node].count)
+        if n > ObjectReader.maxMembers {
+            throw Rejection("too-many-fields", "\(path.isEmpty ? "the event" : path) has \(n) fields, more than \(ObjectReader.maxMembers)")
         }
-        for (i, member) in object.members.enumerated() where read & (1 << UInt64(i)) == 0 {
-            throw Rejection("unknown-field", "\(pointer(member.key)) is not a field of this object")
+        var k = node + 1
+        for i in 0..<n {
+            if read & (1 << UInt64(i)) == 0 {
+                throw Rejection("unknown-field", "\(pointer(tape.string(k))) is not a field of this object")
+            }
+            k = tape.nextMember(after: k)
         }
     }
 }

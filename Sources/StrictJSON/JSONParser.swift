@@ -8,7 +8,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String { "\(code): \(message) (at byte \(offset + 1))" }
 }
 
-/// Parses the ledger's strict JSON dialect from UTF-8 bytes.
+/// Parses the ledger's strict JSON dialect from UTF-8 bytes, into a `JSONTape` (or a
+/// `JSONValue` tree made from one).
 ///
 /// Rejects what RFC 8259 rejects, and also: `null`, duplicate keys (by UTF-8 bytes),
 /// numbers other than integer literals in 0…2^53−1, unpaired surrogate escapes,
@@ -22,46 +23,62 @@ public struct JSONParser {
     private var index = 0
     private let maxDepth: Int
     private let allowNull: Bool
-    /// Kept alive by `parse`'s caller: used without a reference count per key.
-    private let keys: Unmanaged<KeyTable>?
+    /// Kept alive by `parse`'s caller: written without a reference count per node.
+    private let tape: Unmanaged<JSONTape>
     private var scratch: [UInt8] = []
     /// How many times whitespace was skipped, and how many keys or strings were not in
     /// canonical form (escapes, keys out of order), so far: a value whose parse moved
-    /// neither is written in canonical form already (see `JSONMember.raw`).
+    /// neither is written in canonical form already (see `JSONTape.Node.isCanonical`).
     private var whitespaceRuns = 0
     private var nonCanonical = 0
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, allowNull: Bool, keys: KeyTable?) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, allowNull: Bool, tape: JSONTape) {
         self.bytes = bytes
         self.maxDepth = maxDepth
         self.allowNull = allowNull
-        self.keys = keys.map { Unmanaged.passUnretained($0) }
+        self.tape = Unmanaged.passUnretained(tape)
     }
 
-    /// Parses one complete JSON text; whitespace may surround it.
+    /// Parses one complete JSON text into `tape` (emptied first); whitespace may
+    /// surround it. The tape points into `bytes`, which must outlive its use.
     /// `allowNull` is for reading the ledger's own output (`"signedOn": null`), never events.
-    /// `keys`: object keys expected in the text, made once (see `KeyTable`).
     public static func parse(
-        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth, allowNull: Bool = false, keys: KeyTable? = nil
-    ) throws(JSONParseError) -> JSONValue {
-        // `keys` outlives the parser, which holds it unowned.
-        defer { withExtendedLifetime(keys) {} }
-        var parser = JSONParser(bytes, maxDepth: maxDepth, allowNull: allowNull, keys: keys)
+        _ bytes: UnsafeBufferPointer<UInt8>, into tape: JSONTape, maxDepth: Int = defaultMaxDepth, allowNull: Bool = false
+    ) throws(JSONParseError) {
+        defer { withExtendedLifetime(tape) {} }
+        tape.reset(source: bytes)
+        var parser = JSONParser(bytes, maxDepth: maxDepth, allowNull: allowNull, tape: tape)
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
             throw JSONParseError(code: "bom", message: "a byte-order mark is not allowed", offset: 0)
         }
         parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
+        try parser.parseValue(depth: 0)
         parser.skipWhitespace()
         if parser.index < bytes.count {
             throw parser.fail("invalid-json", "unexpected \(parser.describeByte()) after the JSON value")
         }
-        return value
+    }
+
+    /// `parse(_:into:)` of a copy of `bytes` that the tape keeps: the tape may then be
+    /// read after `bytes` are gone.
+    public static func parse(
+        copying bytes: UnsafeBufferPointer<UInt8>, into tape: JSONTape, maxDepth: Int = defaultMaxDepth, allowNull: Bool = false
+    ) throws(JSONParseError) {
+        try parse(tape.keep(bytes), into: tape, maxDepth: maxDepth, allowNull: allowNull)
+    }
+
+    /// Parses one complete JSON text into a tree.
+    public static func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth, allowNull: Bool = false
+    ) throws(JSONParseError) -> JSONValue {
+        let tape = JSONTape()
+        try parse(bytes, into: tape, maxDepth: maxDepth, allowNull: allowNull)
+        return tape.value(at: 0)
     }
 
     /// Parses one complete JSON text held in `bytes`.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, allowNull: Bool = false, keys: KeyTable? = nil) throws(JSONParseError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { (b) throws(JSONParseError) in try parse(b, maxDepth: maxDepth, allowNull: allowNull, keys: keys) }
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, allowNull: Bool = false) throws(JSONParseError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (b) throws(JSONParseError) in try parse(b, maxDepth: maxDepth, allowNull: allowNull) }
     }
 
     /// Parses one complete JSON text held in `text`.
@@ -93,20 +110,24 @@ public struct JSONParser {
         if index != start { whitespaceRuns += 1 }
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func parseValue(depth: Int) throws(JSONParseError) {
         guard index < bytes.count else { throw fail("invalid-json", "unexpected end of line, a value was expected") }
+        let t = tape._withUnsafeGuaranteedRef { $0 }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return .object(try parseObject(depth: depth + 1))
-        case UInt8(ascii: "["): return .array(try parseArray(depth: depth + 1))
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "{"): try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""): try parseString(into: t.add(.string, start: index))
+        case UInt8(ascii: "t"): _ = t.add(.bool, start: index, length: 4, bits: 1); try expectLiteral("true")
+        case UInt8(ascii: "f"): _ = t.add(.bool, start: index, length: 5, bits: 0); try expectLiteral("false")
         case UInt8(ascii: "n"):
             try expectLiteral("null")
-            if allowNull { return .null }
+            if allowNull { _ = t.add(.null, start: index - 4, length: 4); return }
             index -= 4
             throw fail("null-value", "null is not allowed: leave an optional field out instead")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .integer(try parseNumber())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = index
+            let value = try parseNumber()
+            _ = t.add(.integer, start: start, length: index - start, bits: UInt64(bitPattern: value))
         default: throw fail("invalid-json", "unexpected \(describeByte()), a value was expected")
         }
     }
@@ -163,83 +184,88 @@ public struct JSONParser {
         b == 0x2C || b == 0x7D || b == 0x5D || b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
     }
 
-    private mutating func parseArray(depth: Int) throws(JSONParseError) -> [JSONValue] {
+    private mutating func parseArray(depth: Int) throws(JSONParseError) {
         if depth > maxDepth { throw fail("nesting-too-deep", "arrays and objects nest deeper than \(maxDepth) levels") }
+        let t = tape._withUnsafeGuaranteedRef { $0 }
+        let (start, runs, escapes) = (index, whitespaceRuns, nonCanonical)
+        let node = t.add(.array, start: start)
+        var elements = 0
         index += 1
-        var elements: [JSONValue] = []
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return elements }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            t.close(node, length: index - start, isCanonical: runs == whitespaceRuns)
+            return
+        }
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth))
+            try parseValue(depth: depth)
+            elements += 1
             skipWhitespace()
             guard index < bytes.count else { throw fail("invalid-json", "unexpected end of line inside an array") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return elements }
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                t.close(node, length: index - start, count: elements, isCanonical: runs == whitespaceRuns && escapes == nonCanonical)
+                return
+            }
             throw fail("invalid-json", "unexpected \(describeByte()) inside an array, ',' or ']' was expected")
         }
     }
 
-    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONObject {
+    private mutating func parseObject(depth: Int) throws(JSONParseError) {
         if depth > maxDepth { throw fail("nesting-too-deep", "arrays and objects nest deeper than \(maxDepth) levels") }
+        let t = tape._withUnsafeGuaranteedRef { $0 }
+        let (start, runs, escapes) = (index, whitespaceRuns, nonCanonical)
+        let node = t.add(.object, start: start)
+        var members = 0
+        var lastKey = -1
         index += 1
-        var object = JSONObject()
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return object }
-        // Room for the members of most objects, rather than growing 1, 2, 4, 8.
-        object.members.reserveCapacity(8)
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            t.close(node, length: index - start, isCanonical: runs == whitespaceRuns)
+            return
+        }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw fail("invalid-json", "unexpected \(describeByte()), an object key in double quotes was expected")
             }
             let keyStart = index
-            var member = try parseKey()  // the value is parsed below
-            let key = member.key
-            // By index: iterating the members would copy (retain) each one.
-            for i in object.members.indices where object.members[i].keyPrefix == member.keyPrefix && object.members[i].key.sameBytes(key) {
-                index = keyStart
-                throw fail("duplicate-key", "key \"\(key)\" appears twice in one object")
+            let key = t.add(.string, start: index)
+            try parseString(into: key)
+            let prefix = JSONMember.prefix(of: t.text(key))
+            t.setBits(key, prefix)
+            var other = node + 1
+            for _ in 0..<members {
+                if t[other].bits == prefix && t.text(other).elementsEqual(t.text(key)) {
+                    index = keyStart
+                    throw fail("duplicate-key", "key \"\(t.string(key))\" appears twice in one object")
+                }
+                other = t.nextMember(after: other)
             }
-            if let last = object.members.indices.last {
-                // In JCS order after the previous key?
-                if !JSONWriter.keyPrecedes(object.members[last].keyPrefix, object.members[last].key, member.keyPrefix, key) { nonCanonical += 1 }
-            }
+            // In JCS order after the previous key?
+            if lastKey >= 0 && !JSONWriter.keyPrecedes(t[lastKey].bits, t.text(lastKey), prefix, t.text(key)) { nonCanonical += 1 }
+            lastKey = key
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
                 throw fail("invalid-json", "unexpected \(describeByte()), ':' was expected after a key")
             }
             index += 1
             skipWhitespace()
-            let (valueStart, runs, escapes) = (index, whitespaceRuns, nonCanonical)
-            let value = try parseValue(depth: depth)
-            member.setValue(value, raw: runs == whitespaceRuns && escapes == nonCanonical ? (valueStart, index - valueStart) : nil)
-            object.members.append(consume member)
+            try parseValue(depth: depth)
+            members += 1
             skipWhitespace()
             guard index < bytes.count else { throw fail("invalid-json", "unexpected end of line inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return object }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                t.close(node, length: index - start, count: members, isCanonical: runs == whitespaceRuns && escapes == nonCanonical)
+                return
+            }
             throw fail("invalid-json", "unexpected \(describeByte()) inside an object, ',' or '}' was expected")
         }
-    }
-
-    /// An object's key, as a member with no value yet: from the key table when the key
-    /// is plain ASCII found there, else parsed as any string.
-    private mutating func parseKey() throws(JSONParseError) -> JSONMember {
-        if let keys {
-            let start = index + 1
-            let end = skipPlain(from: start)
-            // A key of plain ASCII bytes, short enough to be in the table; anything else
-            // (an escape, a multi-byte character) takes the general path.
-            if end < bytes.count, end - start <= KeyTable.maxLength, bytes[end] == UInt8(ascii: "\"") {
-                let (base, count, readable) = (bytes.baseAddress! + start, end - start, bytes.count - start)
-                if let (key, prefix) = keys._withUnsafeGuaranteedRef({ $0.find(base, count: count, readable: readable) }) {
-                    index = end + 1
-                    return JSONMember(key, prefix: prefix, .null)
-                }
-            }
-        }
-        return JSONMember(try parseString(), .null)
     }
 
     /// The first index from `i` of a quote, a backslash, a control character or a byte of
@@ -257,7 +283,11 @@ public struct JSONParser {
         return i
     }
 
-    private mutating func parseString() throws(JSONParseError) -> String {
+    /// The string at `index` (its opening quote), as string node `node`: its text stays
+    /// in the source unless it has escapes, which are undone into the tape.
+    private mutating func parseString(into node: Int) throws(JSONParseError) {
+        let t = tape._withUnsafeGuaranteedRef { $0 }
+        let quote = index
         index += 1
         let start = index
         // Fast path: no escapes, ASCII or well-formed UTF-8 taken as is.
@@ -275,18 +305,14 @@ public struct JSONParser {
         }
         guard index < bytes.count else { throw fail("invalid-json", "unterminated string") }
         if !needsSlowPath {
-            let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-            if ascii {
-                // ASCII is valid UTF-8: no validation needed.
-                index += 1
-                return String(decoding: slice, as: UTF8.self)
-            }
-            guard let s = String(validating: slice, as: UTF8.self) else {
+            // ASCII is valid UTF-8: no validation needed.
+            if !ascii && !JSONParser.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[start..<index])) {
                 index = start
                 throw fail("invalid-utf8", "a string is not valid UTF-8")
             }
             index += 1
-            return s
+            t.close(node, length: index - quote, isCanonical: true)
+            return
         }
         // Written again without its escapes, the string's bytes change.
         nonCanonical += 1
@@ -296,11 +322,13 @@ public struct JSONParser {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 index += 1
-                guard let s = String(validating: scratch, as: UTF8.self) else {
+                guard scratch.withUnsafeBufferPointer({ JSONParser.isValidUTF8($0) }) else {
                     index = start
                     throw fail("invalid-utf8", "a string is not valid UTF-8")
                 }
-                return s
+                t.close(node, length: index - quote, isCanonical: false)
+                scratch.withUnsafeBufferPointer { t.setOwnText(node, $0) }
+                return
             }
             if b < 0x20 { throw fail("invalid-json", "control character \(describeByte()) must be escaped in a string") }
             if b != UInt8(ascii: "\\") { scratch.append(b); index += 1; continue }
@@ -340,6 +368,20 @@ public struct JSONParser {
             }
         }
         throw fail("invalid-json", "unterminated string")
+    }
+
+    /// Whether `bytes` are well-formed UTF-8 (no overlong form, surrogate or code point
+    /// past U+10FFFF), checked without making a string.
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
     }
 
     private mutating func parseHex4() throws(JSONParseError) -> UInt32 {

@@ -84,7 +84,7 @@ public struct JSONMember: Sendable, Equatable {
         keyPrefix = key.withUTF8Bytes { JSONMember.prefix(of: $0) }
     }
 
-    /// A member whose key's prefix is known already (a `KeyTable`'s key).
+    /// A member whose key's prefix is known already (a tape's key).
     init(_ key: String, prefix: UInt64, _ value: JSONValue) {
         self.key = key
         storedValue = value

@@ -150,7 +150,12 @@ public enum JSONWriter {
 
     /// Writes a string as JCS does (ECMAScript `JSON.stringify`).
     public static func writeString(_ s: String, into out: inout CanonicalBuffer) {
-        s.withUTF8Bytes { bytes in
+        s.withUTF8Bytes { writeString(bytes: $0, into: &out) }
+    }
+
+    /// `writeString` of a string's UTF-8 bytes.
+    public static func writeString(bytes: UnsafeBufferPointer<UInt8>, into out: inout CanonicalBuffer) {
+        do {
             // The most an escaped string takes: six bytes per byte, and the quotes.
             out.reserve(6 * bytes.count + 2)
             out.put(UInt8(ascii: "\""))
@@ -222,6 +227,13 @@ public enum JSONWriter {
         return utf16Precedes(a(), b())
     }
 
+    /// `keyPrecedes` of keys given as UTF-8 bytes.
+    @inline(__always)
+    static func keyPrecedes(_ x: UInt64, _ a: @autoclosure () -> UnsafeBufferPointer<UInt8>, _ y: UInt64, _ b: @autoclosure () -> UnsafeBufferPointer<UInt8>) -> Bool {
+        if x != y && x != JSONMember.unordered && y != JSONMember.unordered { return x < y }
+        return utf16Precedes(bytes: a(), b())
+    }
+
     /// Calls `body` with the indices of `members` in JCS key order, kept on the stack.
     public static func withCanonicalOrder<R>(_ members: [JSONMember], _ body: (UnsafeBufferPointer<Int>) throws -> R) rethrows -> R {
         func precedes(_ a: Int, _ b: Int) -> Bool {
@@ -270,19 +282,20 @@ public enum JSONWriter {
     /// JCS orders keys by their UTF-16 code units, which differs from UTF-8 byte order
     /// for characters above U+FFFF against those in U+E000…U+FFFF.
     public static func utf16Precedes(_ a: String, _ b: String) -> Bool {
+        a.withUTF8Bytes { x in b.withUTF8Bytes { y in utf16Precedes(bytes: x, y) } }
+    }
+
+    /// `utf16Precedes` of two strings' UTF-8 bytes.
+    public static func utf16Precedes(bytes x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
         // UTF-8 byte order is code point order, which UTF-16 order follows except for
         // characters above U+FFFF (lead byte 0xF0 and up): only those need UTF-16 units.
-        let fast = a.utf8.withContiguousStorageIfAvailable { x -> Bool? in
-            b.utf8.withContiguousStorageIfAvailable { y -> Bool? in
-                let n = Swift.min(x.count, y.count)
-                for i in 0..<n where x[i] != y[i] {
-                    if x[i] >= 0xF0 || y[i] >= 0xF0 { return nil }
-                    return x[i] < y[i]
-                }
-                return x.count < y.count
-            } ?? nil
-        } ?? nil
-        if let fast { return fast }
-        return a.utf16.lexicographicallyPrecedes(b.utf16)
+        let n = Swift.min(x.count, y.count)
+        for i in 0..<n where x[i] != y[i] {
+            if x[i] >= 0xF0 || y[i] >= 0xF0 {
+                return String(decoding: x, as: UTF8.self).utf16.lexicographicallyPrecedes(String(decoding: y, as: UTF8.self).utf16)
+            }
+            return x[i] < y[i]
+        }
+        return x.count < y.count
     }
 }

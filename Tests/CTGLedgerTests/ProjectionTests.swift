@@ -103,12 +103,13 @@ struct ProjectionTests {
                        .init(conventions: 2, decisions: 5, totals: 7)] {
             let tables = MemoryTables()
             var writer = ProjectionWriter(tables, limits: limits)
+            let tape = JSONTape()
             let applied = try store.ledger.read { snap in
                 let last = try snap.log.lastSeq()
                 for seq in 1...last {
                     let record = try #require(try snap.log.record(seq: seq))
-                    let (envelope, data) = try record.envelopeAndPayload()
-                    let event = try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: data)
+                    var (envelope, data) = try record.envelopeAndPayload(tape: tape)
+                    let event = try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: &data)
                     try writer.apply(envelope, event: event, at: Rules.Position(seq: seq, version: record.version))
                 }
                 return last

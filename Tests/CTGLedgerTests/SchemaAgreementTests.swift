@@ -58,23 +58,6 @@ struct SchemaAgreementTests {
         }
     }
 
-    @Test("every key of every fixture event is in the parser's key table", arguments: ["lifecycle.ndjson"] + Fixtures.seedFiles.map { "seeds/" + $0 })
-    func keyTableIsComplete(_ name: String) throws {
-        func keys(_ value: JSONValue) -> [String] {
-            switch value {
-            case .object(let o): o.members.flatMap { [$0.key] + keys($0.value) }
-            case .array(let a): a.flatMap(keys)
-            default: []
-            }
-        }
-        let text = try String(contentsOfFile: Fixtures.path(name), encoding: .utf8)
-        for line in text.split(separator: "\n") where !line.isEmpty {
-            let event = try JSONParser.parse(String(line))
-            let missing = keys(event).filter { !DomainEvent.keys.contains($0) }
-            #expect(missing.isEmpty, "\(name): \(missing)")
-        }
-    }
-
     @Test("every fixture is valid for the schemas and for the decoder", arguments: ["lifecycle.ndjson"] + Fixtures.seedFiles.map { "seeds/" + $0 })
     func fixtures(_ name: String) throws {
         let file = Fixtures.path(name)
