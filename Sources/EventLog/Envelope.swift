@@ -52,8 +52,9 @@ public final class Envelope: Sendable {
     private init(
         _ tape: JSONTape, defaultActor: String?, stored: (canonical: [UInt8], ledgerOffset: Int)?, keepingData: Bool, data dataNode: inout Int
     ) throws(Rejection) {
-        guard tape[0].kind == .object else {
-            throw Rejection("wrong-type", "an event must be a JSON object, not \(tape.typeName(0))")
+        let view = tape.view
+        guard view[0].kind == .object else {
+            throw Rejection("wrong-type", "an event must be a JSON object, not \(view.typeName(0))")
         }
         var r = try ObjectReader(tape, node: 0, path: "")
         _ = r.optionalNode("ledger")  // as in an export: ignored, never stored
@@ -102,26 +103,26 @@ public final class Envelope: Sendable {
             self.expectedVersion = nil
         }
         let data = try r.node("data")
-        guard tape[data].kind == .object else {
+        guard view[data].kind == .object else {
             throw Rejection("wrong-type", "/data must be an object")
         }
         dataNode = data
-        self.data = keepingData ? tape.value(at: data).objectValue! : JSONObject()
+        self.data = keepingData ? view.value(at: data).objectValue! : JSONObject()
         if writtenSchema == nil { added.append(JSONMember("schema", .integer(schema))) }
         let assumed = try r.optionalStringArray("assumed", maxLength: 512)
         try r.finish()
         // `finish()` refused objects of more than 64 members, so a bit each fits.
         var dropped: UInt64 = 0
         var key = 1
-        for i in 0..<Int(tape[0].count) {
-            if Envelope.isDropped(tape.text(key)) { dropped |= 1 << UInt64(i) }
-            key = tape.nextMember(after: key)
+        for i in 0..<Int(view[0].count) {
+            if Envelope.isDropped(view.text(key)) { dropped |= 1 << UInt64(i) }
+            key = view.nextMember(after: key)
         }
         // The stored form: as written, without `ledger` and `expectedVersion`, with what
         // was added. Events read back from the log have theirs already, and need it only
         // to check `assumed`.
         if let assumed {
-            guard case .object(let written) = tape.value(at: 0) else { preconditionFailure("an object node makes an object") }
+            guard case .object(let written) = view.value(at: 0) else { preconditionFailure("an object node makes an object") }
             var members: [JSONMember] = []
             for (i, member) in written.members.enumerated() where dropped & (1 << UInt64(i)) == 0 { members.append(member) }
             members.append(contentsOf: added)
@@ -138,7 +139,7 @@ public final class Envelope: Sendable {
             self.prefix = nil
         } else {
             var out = CanonicalBuffer()
-            let offset = JSONWriter.writeCanonical(tape, object: 0, adding: added, skipping: dropped, into: &out, offsetAfterKey: "ledger")
+            let offset = JSONWriter.writeCanonical(view, object: 0, adding: added, skipping: dropped, into: &out, offsetAfterKey: "ledger")
             guard let offset, offset > 1 else { preconditionFailure("occurredAt is required, so a key sorts after ledger") }
             let canonical = out.bytes
             (self.canonical, self.ledgerOffset) = (canonical, offset)

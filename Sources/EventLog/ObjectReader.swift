@@ -9,7 +9,11 @@ import StrictJSON
 ///
 /// Reads a `JSONTape` in place: a field read makes no value but the string asked for.
 public struct ObjectReader {
-    public let tape: JSONTape
+    /// Read without a reference count per reader: the tape outlives its readers (kept
+    /// by its owner, or by `owner`).
+    public let tape: JSONTape.View
+    /// The tape of a tree, made for this reader and its children.
+    private let owner: JSONTape?
     /// The object's node in `tape`.
     public let node: Int
     /// The pointer is worked out only for a message: `base`, then `/key`, then `/index`.
@@ -24,12 +28,14 @@ public struct ObjectReader {
     public static let maxMembers = 64
 
     /// The object at `node` of `tape`, or a rejection naming `path`.
+    /// The caller keeps `tape` alive while the reader (or one of its children) is used.
     public init(_ tape: JSONTape, node: Int, path: String) throws(Rejection) {
-        try self.init(tape, node: node, base: path, key: nil, index: -1)
+        try self.init(tape.view, owner: nil, node: node, base: path, key: nil, index: -1)
     }
 
-    private init(_ tape: JSONTape, node: Int, base: String, key: StaticString?, index: Int) throws(Rejection) {
+    private init(_ tape: JSONTape.View, owner: JSONTape?, node: Int, base: String, key: StaticString?, index: Int) throws(Rejection) {
         self.tape = tape
+        self.owner = owner
         self.node = node
         self.base = base
         self.key = key
@@ -42,13 +48,15 @@ public struct ObjectReader {
 
     /// Reads a tree's object (made into a tape of its own).
     public init(_ object: JSONObject, path: String) {
+        let tape = JSONTape(.object(object))
         // An object node cannot be refused.
-        try! self.init(JSONTape(.object(object)), node: 0, path: path)
+        try! self.init(tape.view, owner: tape, node: 0, base: path, key: nil, index: -1)
     }
 
     /// Reads a tree's `value` as an object at `path`, or rejects it.
     public init(_ value: JSONValue, path: String) throws(Rejection) {
-        try self.init(JSONTape(value), node: 0, path: path)
+        let tape = JSONTape(value)
+        try self.init(tape.view, owner: tape, node: 0, base: path, key: nil, index: -1)
     }
 
     /// The object's JSON Pointer in its event.
@@ -121,7 +129,7 @@ public struct ObjectReader {
     }
 
     /// A string node's text, its length counted in Unicode code points as JSON Schema does.
-    public static func string(_ tape: JSONTape, _ v: Int, at pointer: @autoclosure () -> String, minLength: Int = 1, maxLength: Int = 4096) throws(Rejection) -> String {
+    public static func string(_ tape: JSONTape.View, _ v: Int, at pointer: @autoclosure () -> String, minLength: Int = 1, maxLength: Int = 4096) throws(Rejection) -> String {
         guard tape[v].kind == .string else {
             throw Rejection("wrong-type", "\(pointer()) must be a string, not \(tape.typeName(v))")
         }
@@ -202,7 +210,7 @@ public struct ObjectReader {
 
     public mutating func optionalObject(_ key: StaticString) throws(Rejection) -> ObjectReader? {
         guard let v = optionalNode(key) else { return nil }
-        return try ObjectReader(tape, node: v, base: path, key: key, index: -1)
+        return try ObjectReader(tape, owner: owner, node: v, base: path, key: key, index: -1)
     }
 
     public mutating func object(_ key: StaticString) throws(Rejection) -> ObjectReader {
@@ -216,7 +224,7 @@ public struct ObjectReader {
         result.reserveCapacity(elements.count)
         let base = path
         for (i, v) in elements.enumerated() {
-            result.append(try ObjectReader(tape, node: v, base: base, key: key, index: i))
+            result.append(try ObjectReader(tape, owner: owner, node: v, base: base, key: key, index: i))
         }
         return result
     }

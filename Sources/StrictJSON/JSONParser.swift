@@ -23,7 +23,8 @@ public struct JSONParser {
     private var index = 0
     private let maxDepth: Int
     private let allowNull: Bool
-    /// Kept alive by `parse`'s caller: written without a reference count per node.
+    /// Kept alive by `parse`'s caller: written without a reference count per value
+    /// (through the writes below).
     private let tape: Unmanaged<JSONTape>
     private var scratch: [UInt8] = []
     /// How many times whitespace was skipped, and how many keys or strings were not in
@@ -38,6 +39,20 @@ public struct JSONParser {
         self.allowNull = allowNull
         self.tape = Unmanaged.passUnretained(tape)
     }
+
+    // The tape's writes, each given its arguments: a closure reading the parser's fields
+    // would copy the parser (and retain what it holds) at every value.
+    @inline(__always) private func add(_ kind: JSONTape.Kind, start: Int, length: Int = 0, bits: UInt64 = 0) -> Int {
+        tape._withUnsafeGuaranteedRef { $0.add(kind, start: start, length: length, bits: bits) }
+    }
+    @inline(__always) private func close(_ node: Int, length: Int, count: Int = 0, isCanonical: Bool) {
+        tape._withUnsafeGuaranteedRef { $0.close(node, length: length, count: count, isCanonical: isCanonical) }
+    }
+    @inline(__always) private func setBits(_ node: Int, _ bits: UInt64) { tape._withUnsafeGuaranteedRef { $0.setBits(node, bits) } }
+    @inline(__always) private func setOwnText(_ node: Int, _ text: UnsafeBufferPointer<UInt8>) {
+        tape._withUnsafeGuaranteedRef { $0.setOwnText(node, text) }
+    }
+    @inline(__always) private func view() -> JSONTape.View { tape._withUnsafeGuaranteedRef { $0.view } }
 
     /// Parses one complete JSON text into `tape` (emptied first); whitespace may
     /// surround it. The tape points into `bytes`, which must outlive its use.
@@ -73,7 +88,7 @@ public struct JSONParser {
     ) throws(JSONParseError) -> JSONValue {
         let tape = JSONTape()
         try parse(bytes, into: tape, maxDepth: maxDepth, allowNull: allowNull)
-        return tape.value(at: 0)
+        return withExtendedLifetime(tape) { tape.view.value(at: 0) }
     }
 
     /// Parses one complete JSON text held in `bytes`.
@@ -112,22 +127,21 @@ public struct JSONParser {
 
     private mutating func parseValue(depth: Int) throws(JSONParseError) {
         guard index < bytes.count else { throw fail("invalid-json", "unexpected end of line, a value was expected") }
-        let t = tape._withUnsafeGuaranteedRef { $0 }
         switch bytes[index] {
         case UInt8(ascii: "{"): try parseObject(depth: depth + 1)
         case UInt8(ascii: "["): try parseArray(depth: depth + 1)
-        case UInt8(ascii: "\""): try parseString(into: t.add(.string, start: index))
-        case UInt8(ascii: "t"): _ = t.add(.bool, start: index, length: 4, bits: 1); try expectLiteral("true")
-        case UInt8(ascii: "f"): _ = t.add(.bool, start: index, length: 5, bits: 0); try expectLiteral("false")
+        case UInt8(ascii: "\""): try parseString(into: add(.string, start: index))
+        case UInt8(ascii: "t"): _ = add(.bool, start: index, length: 4, bits: 1); try expectLiteral("true")
+        case UInt8(ascii: "f"): _ = add(.bool, start: index, length: 5, bits: 0); try expectLiteral("false")
         case UInt8(ascii: "n"):
             try expectLiteral("null")
-            if allowNull { _ = t.add(.null, start: index - 4, length: 4); return }
+            if allowNull { _ = add(.null, start: index - 4, length: 4); return }
             index -= 4
             throw fail("null-value", "null is not allowed: leave an optional field out instead")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = index
             let value = try parseNumber()
-            _ = t.add(.integer, start: start, length: index - start, bits: UInt64(bitPattern: value))
+            _ = add(.integer, start: start, length: index - start, bits: UInt64(bitPattern: value))
         default: throw fail("invalid-json", "unexpected \(describeByte()), a value was expected")
         }
     }
@@ -186,15 +200,14 @@ public struct JSONParser {
 
     private mutating func parseArray(depth: Int) throws(JSONParseError) {
         if depth > maxDepth { throw fail("nesting-too-deep", "arrays and objects nest deeper than \(maxDepth) levels") }
-        let t = tape._withUnsafeGuaranteedRef { $0 }
         let (start, runs, escapes) = (index, whitespaceRuns, nonCanonical)
-        let node = t.add(.array, start: start)
+        let node = add(.array, start: start)
         var elements = 0
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            t.close(node, length: index - start, isCanonical: runs == whitespaceRuns)
+            close(node, length: index - start, isCanonical: runs == whitespaceRuns)
             return
         }
         while true {
@@ -206,7 +219,7 @@ public struct JSONParser {
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "]") {
                 index += 1
-                t.close(node, length: index - start, count: elements, isCanonical: runs == whitespaceRuns && escapes == nonCanonical)
+                close(node, length: index - start, count: elements, isCanonical: runs == whitespaceRuns && escapes == nonCanonical)
                 return
             }
             throw fail("invalid-json", "unexpected \(describeByte()) inside an array, ',' or ']' was expected")
@@ -215,16 +228,15 @@ public struct JSONParser {
 
     private mutating func parseObject(depth: Int) throws(JSONParseError) {
         if depth > maxDepth { throw fail("nesting-too-deep", "arrays and objects nest deeper than \(maxDepth) levels") }
-        let t = tape._withUnsafeGuaranteedRef { $0 }
         let (start, runs, escapes) = (index, whitespaceRuns, nonCanonical)
-        let node = t.add(.object, start: start)
+        let node = add(.object, start: start)
         var members = 0
         var lastKey = -1
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            t.close(node, length: index - start, isCanonical: runs == whitespaceRuns)
+            close(node, length: index - start, isCanonical: runs == whitespaceRuns)
             return
         }
         while true {
@@ -233,10 +245,12 @@ public struct JSONParser {
                 throw fail("invalid-json", "unexpected \(describeByte()), an object key in double quotes was expected")
             }
             let keyStart = index
-            let key = t.add(.string, start: index)
+            let key = add(.string, start: index)
             try parseString(into: key)
+            // Nothing is added to the tape while this view is read.
+            let t = view()
             let prefix = JSONMember.prefix(of: t.text(key))
-            t.setBits(key, prefix)
+            setBits(key, prefix)
             var other = node + 1
             for _ in 0..<members {
                 if t[other].bits == prefix && t.text(other).elementsEqual(t.text(key)) {
@@ -261,7 +275,7 @@ public struct JSONParser {
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                t.close(node, length: index - start, count: members, isCanonical: runs == whitespaceRuns && escapes == nonCanonical)
+                close(node, length: index - start, count: members, isCanonical: runs == whitespaceRuns && escapes == nonCanonical)
                 return
             }
             throw fail("invalid-json", "unexpected \(describeByte()) inside an object, ',' or '}' was expected")
@@ -286,7 +300,6 @@ public struct JSONParser {
     /// The string at `index` (its opening quote), as string node `node`: its text stays
     /// in the source unless it has escapes, which are undone into the tape.
     private mutating func parseString(into node: Int) throws(JSONParseError) {
-        let t = tape._withUnsafeGuaranteedRef { $0 }
         let quote = index
         index += 1
         let start = index
@@ -311,7 +324,7 @@ public struct JSONParser {
                 throw fail("invalid-utf8", "a string is not valid UTF-8")
             }
             index += 1
-            t.close(node, length: index - quote, isCanonical: true)
+            close(node, length: index - quote, isCanonical: true)
             return
         }
         // Written again without its escapes, the string's bytes change.
@@ -326,8 +339,8 @@ public struct JSONParser {
                     index = start
                     throw fail("invalid-utf8", "a string is not valid UTF-8")
                 }
-                t.close(node, length: index - quote, isCanonical: false)
-                scratch.withUnsafeBufferPointer { t.setOwnText(node, $0) }
+                close(node, length: index - quote, isCanonical: false)
+                scratch.withUnsafeBufferPointer { text in setOwnText(node, text) }
                 return
             }
             if b < 0x20 { throw fail("invalid-json", "control character \(describeByte()) must be escaped in a string") }

@@ -79,44 +79,8 @@ public final class JSONTape {
         return UnsafeBufferPointer(copy)
     }
 
-    @inlinable
-    public subscript(_ i: Int) -> Node {
-        precondition(i >= 0 && i < used, "a node index past the tape")
-        return nodes[i]
-    }
-
-    /// The bytes of a string or key node, unescaped; valid until the tape is reused.
-    @inlinable
-    public func text(_ i: Int) -> UnsafeBufferPointer<UInt8> {
-        let node = self[i]
-        if node.textIsOwn { return UnsafeBufferPointer(start: text + Int(node.textStart), count: Int(node.textCount)) }
-        return UnsafeBufferPointer(rebasing: sourceText[Int(node.start) + 1..<Int(node.start + node.length) - 1])
-    }
-
-    /// A string node's text as a string.
-    public func string(_ i: Int) -> String { String(decoding: text(i), as: UTF8.self) }
-
-    /// The source bytes of a canonical node.
-    func raw(_ i: Int) -> UnsafeBufferPointer<UInt8> {
-        let node = self[i]
-        return UnsafeBufferPointer(rebasing: sourceText[Int(node.start)..<Int(node.start + node.length)])
-    }
-
-    /// The key node of the member after the one whose key node is `key` (a member is its
-    /// key node, then its value's nodes).
-    @inlinable public func nextMember(after key: Int) -> Int { Int(self[key + 1].next) }
-
-    /// The JSON type of a node, for error messages.
-    public func typeName(_ i: Int) -> String {
-        switch self[i].kind {
-        case .object: "object"
-        case .array: "array"
-        case .string: "string"
-        case .integer: "integer"
-        case .bool: "boolean"
-        case .null: "null"
-        }
-    }
+    /// The tape as read: valid until the tape is parsed into again (or freed).
+    @inlinable public var view: View { View(nodes: nodes, count: used, text: text, source: sourceText) }
 
     // MARK: Writing (the parser's)
 
@@ -202,71 +166,130 @@ public final class JSONTape {
             nodes[i].isCanonical = false
         }
     }
-
-    // MARK: Trees
-
-    /// The tree of the value at node `i`. A member whose value is canonical in the source
-    /// keeps where it was (`JSONMember.raw`).
-    public func value(at i: Int) -> JSONValue {
-        let node = self[i]
-        switch node.kind {
-        case .object:
-            var members: [JSONMember] = []
-            members.reserveCapacity(Int(node.count))
-            var k = i + 1
-            for _ in 0..<node.count {
-                var member = JSONMember(string(k), prefix: self[k].bits, .null)
-                let v = self[k + 1]
-                member.setValue(value(at: k + 1), raw: v.isCanonical && !source.isEmpty ? (Int(v.start), Int(v.length)) : nil)
-                members.append(member)
-                k = Int(v.next)
-            }
-            return .object(JSONObject(members))
-        case .array:
-            var elements: [JSONValue] = []
-            elements.reserveCapacity(Int(node.count))
-            var e = i + 1
-            for _ in 0..<node.count {
-                elements.append(value(at: e))
-                e = Int(self[e].next)
-            }
-            return .array(elements)
-        case .string: return .string(string(i))
-        case .integer: return .integer(Int64(bitPattern: node.bits))
-        case .bool: return .bool(node.bits != 0)
-        case .null: return .null
-        }
-    }
 }
 
 extension JSONTape {
+    /// A tape as read, without a reference count per read: plain pointers into the
+    /// tape's memory and the parsed text, valid until the tape is parsed into again or
+    /// freed (the tape's owner keeps it alive while views of it are in use).
+    public struct View {
+        @usableFromInline let nodes: UnsafePointer<Node>
+        public let count: Int
+        @usableFromInline let text: UnsafePointer<UInt8>
+        /// The parsed text (empty for a tape made from a tree).
+        public let source: UnsafeBufferPointer<UInt8>
+
+        @inlinable init(nodes: UnsafeMutablePointer<Node>, count: Int, text: UnsafeMutablePointer<UInt8>, source: UnsafeBufferPointer<UInt8>) {
+            self.nodes = UnsafePointer(nodes)
+            self.count = count
+            self.text = UnsafePointer(text)
+            self.source = source
+        }
+
+        @inlinable
+        public subscript(_ i: Int) -> Node {
+            precondition(i >= 0 && i < count, "a node index past the tape")
+            return nodes[i]
+        }
+
+        /// The bytes of a string or key node, unescaped.
+        @inlinable
+        public func text(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+            let node = self[i]
+            if node.textIsOwn { return UnsafeBufferPointer(start: text + Int(node.textStart), count: Int(node.textCount)) }
+            return UnsafeBufferPointer(rebasing: source[Int(node.start) + 1..<Int(node.start + node.length) - 1])
+        }
+
+        /// A string node's text as a string.
+        public func string(_ i: Int) -> String { String(decoding: text(i), as: UTF8.self) }
+
+        /// The source bytes of a canonical node.
+        func raw(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+            let node = self[i]
+            return UnsafeBufferPointer(rebasing: source[Int(node.start)..<Int(node.start + node.length)])
+        }
+
+        /// The key node of the member after the one whose key node is `key` (a member is
+        /// its key node, then its value's nodes).
+        @inlinable public func nextMember(after key: Int) -> Int { Int(self[key + 1].next) }
+
+        /// The JSON type of a node, for error messages.
+        public func typeName(_ i: Int) -> String {
+            switch self[i].kind {
+            case .object: "object"
+            case .array: "array"
+            case .string: "string"
+            case .integer: "integer"
+            case .bool: "boolean"
+            case .null: "null"
+            }
+        }
+
+        /// The elements of the array at node `i`.
+        @inlinable public func elements(of i: Int) -> Elements {
+            precondition(self[i].kind == .array, "elements of a node that is not an array")
+            return Elements(view: self, first: i + 1, count: Int(self[i].count))
+        }
+
+        /// The tree of the value at node `i`. A member whose value is canonical in the
+        /// source keeps where it was (`JSONMember.raw`).
+        public func value(at i: Int) -> JSONValue {
+            let node = self[i]
+            switch node.kind {
+            case .object:
+                var members: [JSONMember] = []
+                members.reserveCapacity(Int(node.count))
+                var k = i + 1
+                for _ in 0..<node.count {
+                    var member = JSONMember(string(k), prefix: self[k].bits, .null)
+                    let v = self[k + 1]
+                    member.setValue(value(at: k + 1), raw: v.isCanonical && !source.isEmpty ? (Int(v.start), Int(v.length)) : nil)
+                    members.append(member)
+                    k = Int(v.next)
+                }
+                return .object(JSONObject(members))
+            case .array:
+                var elements: [JSONValue] = []
+                elements.reserveCapacity(Int(node.count))
+                var e = i + 1
+                for _ in 0..<node.count {
+                    elements.append(value(at: e))
+                    e = Int(self[e].next)
+                }
+                return .array(elements)
+            case .string: return .string(string(i))
+            case .integer: return .integer(Int64(bitPattern: node.bits))
+            case .bool: return .bool(node.bits != 0)
+            case .null: return .null
+            }
+        }
+    }
+
     /// The node indices of an array's elements.
     public struct Elements: Sequence {
-        @usableFromInline let tape: JSONTape
+        @usableFromInline let view: View
         @usableFromInline let first: Int
         public let count: Int
 
+        @inlinable init(view: View, first: Int, count: Int) {
+            (self.view, self.first, self.count) = (view, first, count)
+        }
+
         public struct Iterator: IteratorProtocol {
-            @usableFromInline let tape: JSONTape
+            @usableFromInline let view: View
             @usableFromInline var position: Int
             @usableFromInline var left: Int
-            @inlinable init(tape: JSONTape, position: Int, left: Int) {
-                (self.tape, self.position, self.left) = (tape, position, left)
+            @inlinable init(view: View, position: Int, left: Int) {
+                (self.view, self.position, self.left) = (view, position, left)
             }
             @inlinable public mutating func next() -> Int? {
                 guard left > 0 else { return nil }
                 left -= 1
-                defer { position = Int(tape[position].next) }
+                defer { position = Int(view[position].next) }
                 return position
             }
         }
 
-        @inlinable public func makeIterator() -> Iterator { Iterator(tape: tape, position: first, left: count) }
-    }
-
-    /// The elements of the array at node `i`.
-    public func elements(of i: Int) -> Elements {
-        precondition(self[i].kind == .array, "elements of a node that is not an array")
-        return Elements(tape: self, first: i + 1, count: Int(self[i].count))
+        @inlinable public func makeIterator() -> Iterator { Iterator(view: view, position: first, left: count) }
     }
 }

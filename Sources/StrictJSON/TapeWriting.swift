@@ -1,7 +1,7 @@
 extension JSONWriter {
-    /// The canonical (JCS) form of the value at node `i` of `tape`: values already
+    /// The canonical (JCS) form of the value at node `i` of a tape: values already
     /// canonical in the parsed text are copied from it, the rest written anew.
-    public static func writeCanonical(_ tape: JSONTape, at i: Int, into out: inout CanonicalBuffer) {
+    public static func writeCanonical(_ tape: JSONTape.View, at i: Int, into out: inout CanonicalBuffer) {
         let node = tape[i]
         if node.isCanonical {
             out.append(tape.raw(i))
@@ -38,7 +38,7 @@ extension JSONWriter {
     /// sorts after `mark` starts (nil when none does): where a member of that key goes.
     @discardableResult
     public static func writeCanonical(
-        _ tape: JSONTape, object: Int, adding extra: [JSONMember], skipping skip: UInt64, into out: inout CanonicalBuffer,
+        _ tape: JSONTape.View, object: Int, adding extra: [JSONMember], skipping skip: UInt64, into out: inout CanonicalBuffer,
         offsetAfterKey mark: StaticString? = nil
     ) -> Int? {
         let members = Int(tape[object].count)
