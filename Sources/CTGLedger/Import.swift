@@ -113,7 +113,7 @@ extension Ledger {
     }
 
     private func appendBatchTransaction(label: String?, progress: Progress?, _ feed: Feed) throws -> BatchSummary {
-        try environment.write { txn in
+        let (summary, retired) = try environment.write { txn in
             var appender = try BatchAppender(txn: txn, tables: log, now: LedgerClock.now())
             var projector = ProjectionWriter(LMDBTables(txn, projectionDatabases))
             try feed { parsed, linesBefore in
@@ -131,11 +131,15 @@ extension Ledger {
                     throw LedgerError(rejection, file: label, line: line, eventId: parsed.pointee.sniffedId)
                 }
             }
-            try projector.flush()
+            var retired = RetiredCaches()
+            try projector.flush(retiring: &retired)
             try appender.finish()
             progress?.finish(events: appender.appended + appender.skipped)
-            return BatchSummary(appended: appender.appended, skipped: appender.skipped, lastSeq: appender.lastSeq)
+            return (BatchSummary(appended: appender.appended, skipped: appender.skipped, lastSeq: appender.lastSeq), retired)
         }
+        // Committed: the caches can go now.
+        retired.free()
+        return summary
     }
 
     /// The actor for events that lack one when no `--actor` is given: `$CTG_ACTOR`.

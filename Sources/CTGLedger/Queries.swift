@@ -61,7 +61,7 @@ extension Ledger {
     /// Drops every projection and rebuilds it from the events in one transaction: a crash
     /// midway leaves the previous projections in place.
     public func rebuild(progress: Progress? = nil) throws -> UInt64 {
-        try environment.write { txn in
+        let (count, retired) = try environment.write { txn in
             let tables = LMDBTables(txn, projectionDatabases)
             try tables.emptyAll()
             var projector = ProjectionWriter(tables)
@@ -83,10 +83,14 @@ extension Ledger {
             guard count == (try LogReader(txn: txn, tables: log).lastSeq()) else {
                 throw LedgerError(code: "store-damaged", message: "rebuild read \(count) events but the log holds more; run ctg-audit verify")
             }
-            try projector.flush()
+            var retired = RetiredCaches()
+            try projector.flush(retiring: &retired)
             progress?.finish(events: Int(count))
-            return count
+            return (count, retired)
         }
+        // Committed: the caches can go now.
+        retired.free()
+        return count
     }
 
     /// Applies one stored event, decoded ahead, to projections; a stored event that the

@@ -33,7 +33,7 @@ enum Parallel {
     }
 
     /// Holds a value until it is dropped, by the thread that drops it.
-    private final class Box<T: Sendable>: @unchecked Sendable {
+    fileprivate final class Box<T: Sendable>: Droppable, @unchecked Sendable {
         // @unchecked: `value` is only touched by `drop()`, called once by one thread.
         private var value: T?
         init(_ value: consuming T) { self.value = value }
@@ -73,6 +73,30 @@ enum Parallel {
         let slices = min(count, max(1, ProcessInfoShim.cores))
         guard slices > 1 else { return body(0..<count) }
         run(tasks: slices) { i in body(count * i / slices..<count * (i + 1) / slices) }
+    }
+}
+
+fileprivate protocol Droppable: AnyObject, Sendable {
+    func drop()
+}
+
+/// Caches a writer's flush let go of, to be freed once the transaction has committed.
+///
+/// Freeing them on another thread while the commit writes the map back made the kernel
+/// interrupt that thread's core for every page it cleaned (a TLB shootdown per page:
+/// the process was running there), which took most of the commit's time.
+public struct RetiredCaches: Sendable {
+    fileprivate var boxes: [any Droppable] = []
+
+    public init() {}
+
+    mutating func add<T: Sendable>(_ value: consuming T) { boxes.append(Parallel.Box(value)) }
+
+    /// Frees what was retired on another thread (nobody waits for it).
+    public consuming func free() {
+        guard !boxes.isEmpty else { return }
+        let boxes = self.boxes
+        DispatchQueue.global(qos: .utility).async { for box in boxes { box.drop() } }
     }
 }
 

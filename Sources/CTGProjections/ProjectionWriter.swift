@@ -139,6 +139,14 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     /// Writes every cached change; call before the transaction commits.
     public mutating func flush() throws {
+        var retired = RetiredCaches()
+        try flush(retiring: &retired)
+        retired.free()
+    }
+
+    /// `flush()`, handing the caches it lets go of to `retired`, for the caller to free
+    /// once the transaction has committed (see `RetiredCaches`).
+    public mutating func flush(retiring retired: inout RetiredCaches) throws {
         let conventions = takeConventions()
         let decisions = takeDecisions()
         let codec = codec
@@ -157,8 +165,8 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         try write(.decisions, readyDecisions)
         try writeTotals(totalsWork.value)
         if spread {
-            Parallel.free(consume conventions)
-            Parallel.free(consume decisions)
+            retired.add(consume conventions)
+            retired.add(consume decisions)
         }
         if let checkpoint {
             try kv.put(.meta, Array("checkpoint".utf8), LogKey.seq(checkpoint))
