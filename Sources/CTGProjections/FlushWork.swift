@@ -75,6 +75,19 @@ enum FlushWork {
         return (Ready(keys: keys, values: encoded), moved)
     }
 
+    /// `cells` with the cells moved by decisions added.
+    static func adding(_ moved: [[Bytes: Totals]], to cells: [Bytes: Totals]) -> [Bytes: Totals] {
+        var cells = cells
+        for part in moved {
+            if cells.isEmpty {
+                cells = part
+            } else {
+                cells.merge(part, uniquingKeysWith: +)
+            }
+        }
+        return cells
+    }
+
     /// Every scope kind from the finest cells, each kind sorted on a core of its own; the
     /// kind is the key's first byte, so kind after kind is key order.
     static func prepareTotals(_ finest: [Bytes: Totals], spread: Bool) -> [SortedCells] {

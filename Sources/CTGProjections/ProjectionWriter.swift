@@ -158,10 +158,10 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         let decisionsWork = Parallel.Background(spread: spread) { FlushWork.prepare(decisions, codec: codec, spread: spread) }
         try write(.conventions, readyConventions)
         let (readyDecisions, moved) = decisionsWork.value
-        absorb(moved)
-        let finest = pendingTotals
+        let pending = pendingTotals
         pendingTotals = [:]
-        let totalsWork = Parallel.Background(spread: spread) { FlushWork.prepareTotals(finest, spread: spread) }
+        // The moved cells are added to the pending ones there too, not on this thread.
+        let totalsWork = Parallel.Background(spread: spread) { FlushWork.prepareTotals(FlushWork.adding(moved, to: pending), spread: spread) }
         try write(.decisions, readyDecisions)
         try writeTotals(totalsWork.value)
         if spread {
@@ -192,13 +192,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     /// Adds cells moved by decisions to those pending.
     private mutating func absorb(_ moved: [[Bytes: Totals]]) {
-        for part in moved {
-            if pendingTotals.isEmpty {
-                pendingTotals = part
-            } else {
-                pendingTotals.merge(part, uniquingKeysWith: +)
-            }
-        }
+        let pending = pendingTotals
+        pendingTotals = [:]
+        pendingTotals = FlushWork.adding(moved, to: pending)
     }
 
     private mutating func flushConventions() throws {
