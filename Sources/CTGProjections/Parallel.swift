@@ -44,7 +44,7 @@ enum Parallel {
     /// `spread` is false (work too small to pay for a thread), done right away here.
     final class Background<T: Sendable>: @unchecked Sendable {
         // @unchecked: `result` is written once, by the worker, before `done` is signalled,
-        // and read only after waiting for it.
+        // and taken only after waiting for it.
         private var result: T?
         private let done = DispatchSemaphore(value: 0)
 
@@ -60,11 +60,11 @@ enum Parallel {
             }
         }
 
-        /// The result, once the work is done.
-        var value: T {
+        /// The result, once the work is done; taken (moved out), so call it once.
+        func take() -> T {
             done.wait()
-            done.signal()  // for a later read
-            return result!
+            guard let taken = result.take() else { preconditionFailure("a background result is taken once") }
+            return taken
         }
     }
 

@@ -157,13 +157,14 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         let readyConventions = FlushWork.prepare(conventions, codec: codec)
         let decisionsWork = Parallel.Background(spread: spread) { FlushWork.prepare(decisions, codec: codec, spread: spread) }
         try write(.conventions, readyConventions)
-        let (readyDecisions, moved) = decisionsWork.value
+        let (readyDecisions, moved) = decisionsWork.take()
         let pending = pendingTotals
         pendingTotals = [:]
         // The moved cells are added to the pending ones there too, not on this thread.
         let totalsWork = Parallel.Background(spread: spread) { FlushWork.prepareTotals(FlushWork.adding(moved, to: pending), spread: spread) }
         try write(.decisions, readyDecisions)
-        try writeTotals(totalsWork.value)
+        let totals = totalsWork.take()
+        try writeTotals(totals)
         if spread {
             retired.add(consume conventions)
             retired.add(consume decisions)
