@@ -40,7 +40,11 @@ public struct BinaryWriter {
 
     public mutating func array<T>(_ values: [T], _ write: (inout BinaryWriter, T) -> Void) {
         varint(UInt64(values.count))
-        for v in values { write(&self, v) }
+        // Elements lent in place: iterating the array would copy each one (retaining
+        // every string it holds, and releasing it after).
+        values.withUnsafeBufferPointer { elements in
+            for i in elements.indices { write(&self, elements[i]) }
+        }
     }
 
     public mutating func date(_ d: CalendarDate) { varint(UInt64(d.year * 10_000 + d.month * 100 + d.day)) }

@@ -23,15 +23,15 @@ enum FlushWork {
         }
     }
 
-    /// Conventions' keys and states encoded on every core (a convention is the largest
-    /// state).
-    static func prepare(_ taken: [Key: ConventionSlot], codec: StateCodec) -> Ready {
+    /// Conventions' keys and states encoded, on every core when `spread` (a convention is
+    /// the largest state).
+    static func prepare(_ taken: [Key: ConventionSlot], codec: StateCodec, spread: Bool) -> Ready {
         let places = Array(taken.indices)
         var keys = [[UInt8]](repeating: [], count: places.count)
         var encoded = [[UInt8]](repeating: [], count: places.count)
         keys.withUnsafeMutableBufferPointer { keys in
             encoded.withUnsafeMutableBufferPointer { out in
-                Parallel.forEachSlice(of: places.count) { range in
+                Parallel.forEachSlice(of: places.count, spread: spread) { range in
                     for i in range {
                         let (key, slot) = taken[places[i]]
                         keys[i] = Array(key.string.utf8)
@@ -43,36 +43,35 @@ enum FlushWork {
         return Ready(keys: keys, values: encoded)
     }
 
-    /// The changed decisions encoded with their keys, and beside them the finest totals
-    /// moved by (state now − state when first changed) of each, in parts, a part per
-    /// core, each part the decisions of some conventions: a cell is one convention's, so
-    /// the parts' cells never overlap.
-    static func prepare(_ taken: [Key: CachedDecision], codec: StateCodec, spread: Bool) -> (Ready, moved: [[Bytes: Totals]]) {
-        // Only the changed ones (those with a base) are written, read in place.
+    /// The changed decisions (those with a base), encoded with their keys.
+    static func encode(_ taken: [Key: CachedDecision], codec: StateCodec) -> Ready {
+        // Read in place.
         let changed = taken.indices.filter { taken.values[$0].base != nil }
-        var keys = [[UInt8]](repeating: [], count: changed.count)
-        var encoded = [[UInt8]](repeating: [], count: changed.count)
-        let parts = spread ? max(1, min(ProcessInfoShim.cores, 8)) : 1
+        var keys: [[UInt8]] = []
+        var encoded: [[UInt8]] = []
+        keys.reserveCapacity(changed.count)
+        encoded.reserveCapacity(changed.count)
+        for i in changed {
+            let state = taken.values[i].state
+            keys.append(Array(state.id.utf8))
+            encoded.append(codec.encode(state))
+        }
+        return Ready(keys: keys, values: encoded)
+    }
+
+    /// The finest totals moved by (state now − state when first changed) of each changed
+    /// decision, in `parts` parts worked out side by side, each part the decisions of
+    /// some conventions: a cell is one convention's, so the parts' cells never overlap.
+    static func moved(_ taken: [Key: CachedDecision], parts: Int) -> [[Bytes: Totals]] {
+        let changed = taken.indices.filter { taken.values[$0].base != nil }
         var moved = [[Bytes: Totals]](repeating: [:], count: parts)
-        keys.withUnsafeMutableBufferPointer { keys in
-            encoded.withUnsafeMutableBufferPointer { encoded in
-                moved.withUnsafeMutableBufferPointer { moved in
-                    Parallel.run(tasks: parts + 1, spread: spread) { task in
-                        if task < parts {
-                            let mine = changed.filter { (Key(taken.values[$0].state.stream).bytesHash & Int.max) % parts == task }
-                            FlushWork.move(&moved[task], by: mine.lazy.map { taken.values[$0] })
-                        } else {
-                            for i in changed.indices {
-                                let state = taken.values[changed[i]].state
-                                keys[i] = Array(state.id.utf8)
-                                encoded[i] = codec.encode(state)
-                            }
-                        }
-                    }
-                }
+        moved.withUnsafeMutableBufferPointer { moved in
+            Parallel.run(tasks: parts) { task in
+                let mine = parts == 1 ? changed : changed.filter { (Key(taken.values[$0].state.stream).bytesHash & Int.max) % parts == task }
+                FlushWork.move(&moved[task], by: mine.lazy.map { taken.values[$0] })
             }
         }
-        return (Ready(keys: keys, values: encoded), moved)
+        return moved
     }
 
     /// `cells` with the cells moved by decisions added.

@@ -68,9 +68,11 @@ enum Parallel {
         }
     }
 
-    /// Calls `body` with slices of `0..<count`, one per core, side by side.
-    static func forEachSlice(of count: Int, _ body: (Range<Int>) -> Void) {
-        let slices = min(count, max(1, ProcessInfoShim.cores))
+    /// Calls `body` with slices of `0..<count`, side by side on every core. Eight slices
+    /// per core, taken by whichever thread is free: a core shared with other work (a
+    /// flush's background chain) takes fewer, rather than being waited for.
+    static func forEachSlice(of count: Int, spread: Bool = true, _ body: (Range<Int>) -> Void) {
+        let slices = spread ? min(count, 8 * max(1, ProcessInfoShim.cores)) : 1
         guard slices > 1 else { return body(0..<count) }
         run(tasks: slices) { i in body(count * i / slices..<count * (i + 1) / slices) }
     }

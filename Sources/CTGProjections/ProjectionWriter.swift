@@ -154,16 +154,20 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         // before is written (LMDB writes stay on this thread, the transaction's) — unless
         // the batch is small (a single event's), when all of it is done here.
         let spread = conventions.count + decisions.count >= FlushWork.spreadFrom
-        let readyConventions = FlushWork.prepare(conventions, codec: codec)
-        let decisionsWork = Parallel.Background(spread: spread) { FlushWork.prepare(decisions, codec: codec, spread: spread) }
-        try write(.conventions, readyConventions)
-        let (readyDecisions, moved) = decisionsWork.take()
+        // With two cores, one each: spreading either side's work over both only made each
+        // wait for its share on the core the other side held.
+        let wide = spread && ProcessInfoShim.cores > 2
         let pending = pendingTotals
         pendingTotals = [:]
-        // The moved cells are added to the pending ones there too, not on this thread.
-        let totalsWork = Parallel.Background(spread: spread) { FlushWork.prepareTotals(FlushWork.adding(moved, to: pending), spread: spread) }
-        try write(.decisions, readyDecisions)
-        let totals = totalsWork.take()
+        // The totals moved by the decisions, added to those pending, on other cores while
+        // this thread encodes and writes the states; then every scope kind of them,
+        // sorted, on every core.
+        let finestWork = Parallel.Background(spread: spread) {
+            FlushWork.adding(FlushWork.moved(decisions, parts: wide ? min(ProcessInfoShim.cores - 1, 8) : 1), to: pending)
+        }
+        try write(.conventions, FlushWork.prepare(conventions, codec: codec, spread: wide))
+        try write(.decisions, FlushWork.encode(decisions, codec: codec))
+        let totals = FlushWork.prepareTotals(finestWork.take(), spread: spread)
         try writeTotals(totals)
         if spread {
             retired.add(consume conventions)
@@ -200,16 +204,15 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     private mutating func flushConventions() throws {
         let taken = takeConventions()
-        try write(.conventions, FlushWork.prepare(taken, codec: codec))
+        try write(.conventions, FlushWork.prepare(taken, codec: codec, spread: true))
         Parallel.free(consume taken)
     }
 
     /// Writes the decisions and moves the totals by what changed since they were cached.
     private mutating func flushDecisions() throws {
         let taken = takeDecisions()
-        let (ready, moved) = FlushWork.prepare(taken, codec: codec, spread: true)
-        absorb(moved)
-        try write(.decisions, ready)
+        absorb(FlushWork.moved(taken, parts: max(1, min(ProcessInfoShim.cores, 8))))
+        try write(.decisions, FlushWork.encode(taken, codec: codec))
         Parallel.free(consume taken)
         if pendingTotals.count > limits.totals { try flushTotals() }
     }
