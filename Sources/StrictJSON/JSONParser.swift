@@ -61,6 +61,10 @@ public struct JSONParser {
         _ bytes: UnsafeBufferPointer<UInt8>, into tape: JSONTape, maxDepth: Int = defaultMaxDepth, allowNull: Bool = false
     ) throws(JSONParseError) {
         defer { withExtendedLifetime(tape) {} }
+        // Offsets and counts are kept in 32 bits on the tape.
+        guard bytes.count <= JSONTape.maxTextBytes else {
+            throw JSONParseError(code: "text-too-long", message: "a JSON text of \(bytes.count) bytes is longer than \(JSONTape.maxTextBytes)", offset: 0)
+        }
         tape.reset(source: bytes)
         var parser = JSONParser(bytes, maxDepth: maxDepth, allowNull: allowNull, tape: tape)
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {

@@ -13,6 +13,10 @@
 public final class JSONTape {
     public enum Kind: UInt8 { case object, array, string, integer, bool, null }
 
+    /// The longest text a tape takes: its offsets and counts are 32-bit (an event line is
+    /// at most 1 MiB).
+    public static let maxTextBytes = Int(Int32.max)
+
     public struct Node {
         public var kind: Kind
         /// The value's bytes in the source (`start`, `length`) are its canonical form: no
@@ -122,6 +126,7 @@ public final class JSONTape {
 
     /// Gives node `i` the text `bytes`, copied into the tape.
     func setOwnText(_ i: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
+        precondition(textUsed + bytes.count <= JSONTape.maxTextBytes, "a tape's text is longer than its 32-bit offsets")
         if textUsed + bytes.count > textCapacity {
             let newCapacity = max(textCapacity * 2, textUsed + bytes.count)
             let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
@@ -231,8 +236,7 @@ extension JSONTape {
             return Elements(view: self, first: i + 1, count: Int(self[i].count))
         }
 
-        /// The tree of the value at node `i`. A member whose value is canonical in the
-        /// source keeps where it was (`JSONMember.raw`).
+        /// The tree of the value at node `i`.
         public func value(at i: Int) -> JSONValue {
             let node = self[i]
             switch node.kind {
@@ -241,11 +245,8 @@ extension JSONTape {
                 members.reserveCapacity(Int(node.count))
                 var k = i + 1
                 for _ in 0..<node.count {
-                    var member = JSONMember(string(k), prefix: self[k].bits, .null)
-                    let v = self[k + 1]
-                    member.setValue(value(at: k + 1), raw: v.isCanonical && !source.isEmpty ? (Int(v.start), Int(v.length)) : nil)
-                    members.append(member)
-                    k = Int(v.next)
+                    members.append(JSONMember(string(k), prefix: self[k].bits, value(at: k + 1)))
+                    k = Int(self[k + 1].next)
                 }
                 return .object(JSONObject(members))
             case .array:

@@ -45,32 +45,7 @@ public enum JSONValue: Sendable, Equatable {
 /// One member of a JSON object.
 public struct JSONMember: Sendable, Equatable {
     public let key: String
-    /// Setting the value forgets where it was read from (`raw`).
-    public var value: JSONValue {
-        get { storedValue }
-        set {
-            storedValue = newValue
-            rawCount = -1
-        }
-    }
-    private var storedValue: JSONValue
-    /// Where the parser read the value, when those bytes are already its canonical form
-    /// (no whitespace, no escape, keys in order — `JSONParser` checks): the canonical
-    /// writer, given the same text, copies them instead of writing the value again.
-    /// Offset and length in the parsed text; a count of -1: not known.
-    public var raw: (offset: Int, count: Int) { (Int(rawOffset), Int(rawCount)) }
-    private var rawOffset: Int32 = 0
-    private var rawCount: Int32 = -1
-
-    /// The parser's: `value`, read from `count` bytes at `offset`, canonical there.
-    mutating func setValue(_ value: JSONValue, raw: (offset: Int, count: Int)?) {
-        storedValue = value
-        if let raw, let offset = Int32(exactly: raw.offset), let count = Int32(exactly: raw.count) {
-            (rawOffset, rawCount) = (offset, count)
-        } else {
-            rawCount = -1
-        }
-    }
+    public var value: JSONValue
     /// The key's first 8 UTF-8 bytes as one big-endian integer (zero-padded), which
     /// orders and tells apart almost all keys without reading the string again;
     /// `unordered` when one of those bytes is 0xF0 or more, where UTF-8 byte order is
@@ -80,14 +55,14 @@ public struct JSONMember: Sendable, Equatable {
 
     public init(_ key: String, _ value: JSONValue) {
         self.key = key
-        storedValue = value
+        self.value = value
         keyPrefix = key.withUTF8Bytes { JSONMember.prefix(of: $0) }
     }
 
     /// A member whose key's prefix is known already (a tape's key).
     init(_ key: String, prefix: UInt64, _ value: JSONValue) {
         self.key = key
-        storedValue = value
+        self.value = value
         keyPrefix = prefix
     }
 

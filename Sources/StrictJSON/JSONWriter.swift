@@ -9,17 +9,15 @@ public enum JSONWriter {
         return out.bytes
     }
 
-    /// `source`: the text `value` was parsed from, whose canonical parts are copied (see
-    /// `JSONMember.raw`).
-    public static func writeCanonical(_ value: JSONValue, into out: inout CanonicalBuffer, source: UnsafeBufferPointer<UInt8>? = nil) {
+    public static func writeCanonical(_ value: JSONValue, into out: inout CanonicalBuffer) {
         switch value {
         case .object(let object):
-            writeCanonical(object.members, into: &out, source: source)
+            writeCanonical(object.members, into: &out)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
             for (i, element) in elements.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeCanonical(element, into: &out, source: source)
+                writeCanonical(element, into: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .string(let s):
@@ -33,71 +31,26 @@ public enum JSONWriter {
         }
     }
 
-    /// An object of these members, in JCS key order. With `mark`, returns where in `out`
-    /// the first member whose key sorts after `mark` starts (nil when none does): where
-    /// a member of that key would be inserted.
-    @discardableResult
-    public static func writeCanonical(
-        _ members: [JSONMember], into out: inout CanonicalBuffer, offsetAfterKey mark: String? = nil, source: UnsafeBufferPointer<UInt8>? = nil
-    ) -> Int? {
-        writeCanonical(members, adding: [], skipping: 0, into: &out, offsetAfterKey: mark, source: source)
-    }
-
-    /// `writeCanonical` of `members` without those whose index is a bit of `skip`, and
-    /// with `extra`: an object written as changed without making the changed copy (which
-    /// would retain every member, and release it after).
-    @discardableResult
-    public static func writeCanonical(
-        _ members: [JSONMember], adding extra: [JSONMember], skipping skip: UInt64, into out: inout CanonicalBuffer, offsetAfterKey mark: String? = nil,
-        source: UnsafeBufferPointer<UInt8>? = nil
-    ) -> Int? {
+    /// An object of these members, in JCS key order.
+    public static func writeCanonical(_ members: [JSONMember], into out: inout CanonicalBuffer) {
         out.append(UInt8(ascii: "{"))
-        if extra.isEmpty && skip == 0 && mark == nil {
-            // Every nested object: the plain order, without the extra indirections.
-            // Members borrowed through the buffer: `members[m]` would copy each.
-            withCanonicalOrder(members) { order in
-                members.withUnsafeBufferPointer { members in
-                    for (i, m) in order.enumerated() {
-                        if i > 0 { out.append(UInt8(ascii: ",")) }
-                        writeMember(at: members.baseAddress! + m, into: &out, source: source)
-                    }
+        // Members borrowed through the buffer: `members[m]` would copy each.
+        withCanonicalOrder(members) { order in
+            members.withUnsafeBufferPointer { members in
+                for (i, m) in order.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    writeMember(at: members.baseAddress! + m, into: &out)
                 }
             }
-            out.append(UInt8(ascii: "}"))
-            return nil
-        }
-        let offset = withCanonicalOrder(members, adding: extra, skipping: skip) { order in
-            var offset: Int?
-            for (i, m) in order.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                if let mark, offset == nil,
-                   utf16Precedes(mark, m < members.count ? members[m].key : extra[m - members.count].key) {
-                    offset = out.count
-                }
-                if m < members.count {
-                    members.withUnsafeBufferPointer { writeMember(at: $0.baseAddress! + m, into: &out, source: source) }
-                } else {
-                    extra.withUnsafeBufferPointer { writeMember(at: $0.baseAddress! + m - members.count, into: &out, source: nil) }
-                }
-            }
-            return offset
         }
         out.append(UInt8(ascii: "}"))
-        return offset
     }
 
-    /// `"key":value` of a member read in place (passing one copies it), its value's bytes
-    /// copied from `source` when they are canonical there.
-    static func writeMember(at member: UnsafePointer<JSONMember>, into out: inout CanonicalBuffer, source: UnsafeBufferPointer<UInt8>?) {
+    /// `"key":value` of a member read in place (passing one copies it).
+    static func writeMember(at member: UnsafePointer<JSONMember>, into out: inout CanonicalBuffer) {
         writeString(member.pointee.key, into: &out)
         out.append(UInt8(ascii: ":"))
-        let (offset, count) = member.pointee.raw
-        if let source, count >= 0 {
-            precondition(offset + count <= source.count, "a member's raw bytes lie outside the text given")
-            out.append(UnsafeBufferPointer(rebasing: source[offset..<offset + count]))
-        } else {
-            writeCanonical(member.pointee.value, into: &out, source: source)
-        }
+        writeCanonical(member.pointee.value, into: &out)
     }
 
     private static func writeInteger(_ value: Int64, into out: inout CanonicalBuffer) {
@@ -250,32 +203,6 @@ public enum JSONWriter {
                 order[j] = i
             }
             return try body(UnsafeBufferPointer(order))
-        }
-    }
-
-    /// The order of `members` and `extra` together (an index past `members` names an
-    /// extra member), leaving out the members whose index is a bit of `skip`.
-    public static func withCanonicalOrder<R>(
-        _ members: [JSONMember], adding extra: [JSONMember], skipping skip: UInt64, _ body: (UnsafeBufferPointer<Int>) throws -> R
-    ) rethrows -> R {
-        let n = members.count
-        precondition(skip == 0 || n <= 64, "only the first 64 members can be left out")
-        func prefix(_ i: Int) -> UInt64 { i < n ? members[i].keyPrefix : extra[i - n].keyPrefix }
-        func key(_ i: Int) -> String { i < n ? members[i].key : extra[i - n].key }
-        func precedes(_ a: Int, _ b: Int) -> Bool { keyPrecedes(prefix(a), key(a), prefix(b), key(b)) }
-        return try withUnsafeTemporaryAllocation(of: Int.self, capacity: n + extra.count) { order in
-            // Insertion sort: objects have a handful of members, often nearly in order.
-            var count = 0
-            for i in 0..<(n + extra.count) where i >= 64 || skip & (1 << UInt64(i)) == 0 {
-                var j = count
-                while j > 0 && precedes(i, order[j - 1]) {
-                    order[j] = order[j - 1]
-                    j -= 1
-                }
-                order[j] = i
-                count += 1
-            }
-            return try body(UnsafeBufferPointer(rebasing: order[0..<count]))
         }
     }
 

@@ -87,7 +87,7 @@ extension JSONWriter {
                     out.append(UInt8(ascii: ":"))
                     writeCanonical(tape, at: m + 1, into: &out)
                 } else {
-                    extra.withUnsafeBufferPointer { writeMember(at: $0.baseAddress! + (-1 - m), into: &out, source: nil) }
+                    extra.withUnsafeBufferPointer { writeMember(at: $0.baseAddress! + (-1 - m), into: &out) }
                 }
             }
             out.append(UInt8(ascii: "}"))

@@ -78,7 +78,7 @@ struct CanonicalJSONTests {
         }
     }
 
-    @Test("parts of the text already canonical are copied, and give the bytes the writer gives: random texts with whitespace, escapes and keys out of order")
+    @Test("a tape's canonical parts are copied, and give the bytes the tree writer gives: random texts with whitespace, escapes and keys out of order")
     func copiedPartsAreCanonical() throws {
         var rng = SystemRandomNumberGenerator()
         let keys = ["a", "b", "id", "é", "z\u{1F600}", "ab", "\u{FB33}", "aaaaaaaaa", "aaaaaaaab"]
@@ -120,38 +120,26 @@ struct CanonicalJSONTests {
             return "{" + chosen.map { space() + quoted($0) + space() + ":" + space() + value(depth) + space() }.joined(separator: ",") + "}"
         }
         var copied = 0
-        var tapeCopied = 0
         for _ in 0..<3000 {
             let text = Array(object(0).utf8)
             let parsed = try JSONParser.parse(text)
-            guard case .object(let o) = parsed else { continue }
-            copied += o.members.filter { $0.raw.count >= 0 }.count
-            var withSource = CanonicalBuffer()
-            _ = text.withUnsafeBufferPointer { JSONWriter.writeCanonical(o.members, into: &withSource, source: $0) }
-            #expect(withSource.bytes == JSONWriter.canonical(parsed), "\(String(decoding: text, as: UTF8.self))")
-            // Written from the tape itself, copying its canonical nodes, and from a tape made of the tree.
+            // Written from the tape, copying its canonical nodes, and from a tape made of
+            // the tree (nothing to copy): both give what the tree writer writes anew.
             let tape = JSONTape()
             var fromTape = CanonicalBuffer()
             try text.withUnsafeBufferPointer { source in
                 try JSONParser.parse(source, into: tape)
                 let view = tape.view
                 JSONWriter.writeCanonical(view, at: 0, into: &fromTape)
-                tapeCopied += (0..<view.count).filter { view[$0].isCanonical && view[$0].kind != .string }.count
+                copied += (0..<view.count).filter { view[$0].isCanonical && view[$0].kind != .string }.count
             }
             #expect(fromTape.bytes == JSONWriter.canonical(parsed), "\(String(decoding: text, as: UTF8.self))")
-            var fromTree = CanonicalBuffer()
             let treeTape = JSONTape(parsed)
+            var fromTree = CanonicalBuffer()
             withExtendedLifetime(treeTape) { JSONWriter.writeCanonical(treeTape.view, at: 0, into: &fromTree) }
             #expect(fromTree.bytes == JSONWriter.canonical(parsed), "\(String(decoding: text, as: UTF8.self))")
         }
-        #expect(copied > 1000 && tapeCopied > 1000)
-        // A value changed after parsing is written anew, not copied.
-        let text = Array(#"{"a":"old","b":[1,2]}"#.utf8)
-        guard case .object(var o) = try JSONParser.parse(text) else { Issue.record("not an object"); return }
-        o.members[0].value = "new"
-        var out = CanonicalBuffer()
-        _ = text.withUnsafeBufferPointer { JSONWriter.writeCanonical(o.members, into: &out, source: $0) }
-        #expect(String(decoding: out.bytes, as: UTF8.self) == #"{"a":"new","b":[1,2]}"#)
+        #expect(copied > 1000)
     }
 
     @Test("a key's prefix is its first eight bytes, big-endian and zero-padded, whatever its length")
