@@ -41,9 +41,18 @@ public struct LogReader {
     /// Which index, if any, fails to point `event`, stored at `seq` as `version` of its
     /// stream, to that seq (the stream index is checked first).
     public func misIndex(_ event: Envelope, at seq: UInt64, version: UInt64) throws -> MisIndex? {
-        let indexed = try txn.get(tables.streams, key: LogKey.streamVersion(event.stream, version))
-        guard indexed == LogKey.seq(seq) else { return .stream }
-        return try self.seq(ofId: event.id) == seq ? nil : .id
+        // Keys on the stack: this runs for every event verify reads.
+        let indexed: UInt64? = try event.stream.withUTF8Bytes { stream in
+            try withUnsafeTemporaryAllocation(byteCount: stream.count + 9, alignment: 1) { key in
+                key.copyMemory(from: UnsafeRawBufferPointer(stream))
+                key[stream.count] = 0
+                key.storeBytes(of: version.bigEndian, toByteOffset: stream.count + 1, as: UInt64.self)
+                return try txn.withValue(tables.streams, key: UnsafeRawBufferPointer(key)) { $0.count == 8 ? LogKey.decodeSeq($0) : nil } ?? nil
+            }
+        }
+        guard indexed == seq else { return .stream }
+        let claimed: UInt64? = try event.id.withUTF8Bytes { id in try txn.withValue(tables.ids, key: UnsafeRawBufferPointer(id)) { $0.count == 8 ? LogKey.decodeSeq($0) : nil } ?? nil }
+        return claimed == seq ? nil : .id
     }
 
     /// The stream's current version, 0 when it has no event.

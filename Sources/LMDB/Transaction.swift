@@ -24,12 +24,13 @@ public final class Transaction {
     let handle: OpaquePointer
     public let isReadOnly: Bool
     private var finished = false
-    /// One cursor per database (by `dbi`) for the single-key operations of a write
-    /// transaction. A cursor that stays on its leaf page finds a key near the previous
-    /// one without descending from the root (`mdb_cursor_set` checks the current page
-    /// first), where `mdb_put`/`mdb_get` start from the root with a new cursor each time:
-    /// an import touches its indexes at neighbouring keys, event after event. Closed
-    /// before the transaction ends (LMDB frees a write transaction's cursors then).
+    /// One cursor per database (by `dbi`) for the single-key operations. A cursor that
+    /// stays on its leaf page finds a key near the previous one without descending from
+    /// the root (`mdb_cursor_set` checks the current page first), where `mdb_put`/`mdb_get`
+    /// start from the root with a new cursor each time: an import touches its indexes at
+    /// neighbouring keys, event after event, and verify looks up each event's index
+    /// entries in the same order. Closed before the transaction ends (a read
+    /// transaction's cursors must be; a write transaction's are freed by LMDB then).
     /// A fixed table, not an array: a `var` of a class is checked for exclusive access at
     /// every use, and this one is used at every put and get.
     private let cursors: UnsafeMutableBufferPointer<OpaquePointer?>
@@ -38,7 +39,7 @@ public final class Transaction {
     init(handle: OpaquePointer, readOnly: Bool) {
         self.handle = handle
         self.isReadOnly = readOnly
-        cursors = .allocate(capacity: readOnly ? 0 : Transaction.cursorSlots)
+        cursors = .allocate(capacity: Transaction.cursorSlots)
         cursors.initialize(repeating: nil)
     }
 
@@ -72,9 +73,8 @@ public final class Transaction {
         }
     }
 
-    /// The cursor that single-key operations on `db` go through, in a write
-    /// transaction; nil in a read transaction (whose `mdb_get` needs no cleanup) and for
-    /// a database beyond the table.
+    /// The cursor that single-key operations on `db` go through; nil for a database
+    /// beyond the table.
     private func cursor(_ db: Database) throws(LMDBError) -> OpaquePointer? {
         let i = Int(db.dbi)
         guard i < cursors.count else { return nil }
