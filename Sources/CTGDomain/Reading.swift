@@ -88,17 +88,25 @@ extension ObjectReader {
         return Int(y)
     }
 
-    /// A list of ids, each at most once.
-    mutating func idList(_ key: StaticString, required: Bool = true) throws(Rejection) -> [String]? {
+    /// The elements of list field `key` (at most `TextLimit.listItems`); nil when absent
+    /// and not `required`.
+    private mutating func list(_ key: StaticString, required: Bool) throws(Rejection) -> JSONTape.Elements? {
         guard let values = try optionalArray(key, maxItems: TextLimit.listItems) else {
             if required { throw Rejection("missing-field", "\(pointer(key)) is required") }
             return nil
         }
+        return values
+    }
+
+    /// A list of strings of at most `maxLength` characters each, each at most once when
+    /// `unique`.
+    private mutating func strings(_ key: StaticString, required: Bool, maxLength: Int, unique: Bool) throws(Rejection) -> [String]? {
+        guard let values = try list(key, required: required) else { return nil }
         var result: [String] = []
         result.reserveCapacity(values.count)
         for (i, v) in values.enumerated() {
-            let s = try ObjectReader.string(tape, v, at: "\(pointer(key))/\(i)", maxLength: TextLimit.id)
-            if result.contains(where: { $0.sameBytes(s) }) {
+            let s = try ObjectReader.string(tape, v, at: "\(pointer(key))/\(i)", maxLength: maxLength)
+            if unique && result.contains(where: { $0.sameBytes(s) }) {
                 throw Rejection("duplicate-item", "\(pointer(key))/\(i) \"\(s)\" is listed twice")
             }
             result.append(s)
@@ -106,24 +114,17 @@ extension ObjectReader {
         return result
     }
 
+    /// A list of ids, each at most once.
+    mutating func idList(_ key: StaticString, required: Bool = true) throws(Rejection) -> [String]? {
+        try strings(key, required: required, maxLength: TextLimit.id, unique: true)
+    }
+
     mutating func textList(_ key: StaticString, required: Bool) throws(Rejection) -> [String]? {
-        guard let values = try optionalArray(key, maxItems: TextLimit.listItems) else {
-            if required { throw Rejection("missing-field", "\(pointer(key)) is required") }
-            return nil
-        }
-        var result: [String] = []
-        result.reserveCapacity(values.count)
-        for (i, v) in values.enumerated() {
-            result.append(try ObjectReader.string(tape, v, at: "\(pointer(key))/\(i)", maxLength: TextLimit.text))
-        }
-        return result
+        try strings(key, required: required, maxLength: TextLimit.text, unique: false)
     }
 
     mutating func objects(_ key: StaticString, required: Bool) throws(Rejection) -> [ObjectReader]? {
-        guard let values = try optionalArray(key, maxItems: TextLimit.listItems) else {
-            if required { throw Rejection("missing-field", "\(pointer(key)) is required") }
-            return nil
-        }
+        guard let values = try list(key, required: required) else { return nil }
         return try objects(values, of: key)
     }
 }
