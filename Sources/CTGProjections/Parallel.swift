@@ -33,7 +33,7 @@ enum Parallel {
     }
 
     /// Holds a value until it is dropped, by the thread that drops it.
-    fileprivate final class Box<T: Sendable>: Droppable, @unchecked Sendable {
+    private final class Box<T: Sendable>: @unchecked Sendable {
         // @unchecked: `value` is only touched by `drop()`, called once by one thread.
         private var value: T?
         init(_ value: consuming T) { self.value = value }
@@ -78,27 +78,22 @@ enum Parallel {
     }
 }
 
-fileprivate protocol Droppable: AnyObject, Sendable {
-    func drop()
-}
-
 /// Caches a writer's flush let go of, to be freed once the transaction has committed.
 ///
 /// Freeing them on another thread while the commit writes the map back made the kernel
 /// interrupt that thread's core for every page it cleaned (a TLB shootdown per page:
 /// the process was running there), which took most of the commit's time.
 public struct RetiredCaches: Sendable {
-    fileprivate var boxes: [any Droppable] = []
+    private var values: [any Sendable] = []
 
     public init() {}
 
-    mutating func add<T: Sendable>(_ value: consuming T) { boxes.append(Parallel.Box(value)) }
+    mutating func add<T: Sendable>(_ value: consuming T) { values.append(value) }
 
     /// Frees what was retired on another thread (nobody waits for it).
     public consuming func free() {
-        guard !boxes.isEmpty else { return }
-        let boxes = self.boxes
-        DispatchQueue.global(qos: .utility).async { for box in boxes { box.drop() } }
+        guard !values.isEmpty else { return }
+        Parallel.free(values)
     }
 }
 

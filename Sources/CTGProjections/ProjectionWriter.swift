@@ -197,6 +197,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     /// Adds cells moved by decisions to those pending.
     private mutating func absorb(_ moved: [[Bytes: Totals]]) {
+        // Taken out first, so the merge changes the only reference in place.
         let pending = pendingTotals
         pendingTotals = [:]
         pendingTotals = FlushWork.adding(moved, to: pending)

@@ -104,11 +104,6 @@ public struct ObjectReader {
         return nil
     }
 
-    /// Field `key` as a tree, marked read.
-    public mutating func optionalValue(_ key: StaticString) -> JSONValue? {
-        optionalNode(key).map { tape.value(at: $0) }
-    }
-
     public mutating func node(_ key: StaticString) throws(Rejection) -> Int {
         guard let v = optionalNode(key) else {
             throw Rejection("missing-field", "\(pointer(key)) is required")
@@ -184,13 +179,6 @@ public struct ObjectReader {
         return tape.elements(of: v)
     }
 
-    public mutating func array(_ key: StaticString, maxItems: Int = 10_000) throws(Rejection) -> JSONTape.Elements {
-        guard let a = try optionalArray(key, maxItems: maxItems) else {
-            throw Rejection("missing-field", "\(pointer(key)) is required")
-        }
-        return a
-    }
-
     public mutating func optionalStringArray(_ key: StaticString, maxLength: Int = 4096) throws(Rejection) -> [String]? {
         guard let a = try optionalArray(key) else { return nil }
         var result: [String] = []
@@ -199,13 +187,6 @@ public struct ObjectReader {
             result.append(try ObjectReader.string(tape, v, at: "\(pointer(key))/\(i)", maxLength: maxLength))
         }
         return result
-    }
-
-    public mutating func stringArray(_ key: StaticString, maxLength: Int = 4096) throws(Rejection) -> [String] {
-        guard let a = try optionalStringArray(key, maxLength: maxLength) else {
-            throw Rejection("missing-field", "\(pointer(key)) is required")
-        }
-        return a
     }
 
     public mutating func optionalObject(_ key: StaticString) throws(Rejection) -> ObjectReader? {

@@ -42,14 +42,11 @@ public final class JSONTape {
     @usableFromInline @exclusivity(unchecked) var nodes: UnsafeMutablePointer<Node>
     @exclusivity(unchecked) private var capacity: Int
     @usableFromInline @exclusivity(unchecked) var used = 0
-    /// How many nodes the tape holds.
-    public var count: Int { used }
     @usableFromInline @exclusivity(unchecked) var text: UnsafeMutablePointer<UInt8>
     @exclusivity(unchecked) private var textCapacity: Int
     @exclusivity(unchecked) private var textUsed = 0
     /// The parsed text (empty for a tape made from a tree).
     @usableFromInline @exclusivity(unchecked) var sourceText = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-    public var source: UnsafeBufferPointer<UInt8> { sourceText }
     /// A copy of a text the tape was given to keep (see `JSONParser.parse(copying:into:)`).
     @exclusivity(unchecked) private var ownSource: UnsafeMutableBufferPointer<UInt8> = .init(start: nil, count: 0)
 

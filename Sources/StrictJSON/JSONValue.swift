@@ -24,18 +24,6 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// A short name of the value's JSON type, for error messages.
-    public var typeName: String {
-        switch self {
-        case .string: "string"
-        case .integer: "integer"
-        case .bool: "boolean"
-        case .array: "array"
-        case .object: "object"
-        case .null: "null"
-        }
-    }
-
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
     public var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
