@@ -46,35 +46,58 @@ struct ParsedLine: Sendable {
     static func pipeline(path: String, actor: String?, workers: Int = importWorkers) -> OrderedWorkers<ParsedLine> {
         guard let size = Ledger.fileSize(path) else { return sequentialPipeline(path: path, actor: actor) }
         let chunks = max(1, (size + chunkBytes - 1) / chunkBytes)
-        return OrderedWorkers(workers: min(workers, chunks)) { worker, workers, emit in
-            var reader: LineReader?
+        return OrderedWorkers(workers: min(workers, chunks), chunks: chunks, helper: {
+            let ranges = FileRanges(path: path, actor: actor, chunks: chunks)
+            return { ranges.chunk($0) }
+        }) { _, claim, emit in
+            let ranges = FileRanges(path: path, actor: actor, chunks: chunks)
+            while let index = claim() {
+                let chunk = ranges.chunk(index)
+                emit(chunk)
+                if chunk.isLast { return }
+            }
+        }
+    }
+
+    /// The chunks of a file split into `chunkBytes` byte ranges, made by one thread (with
+    /// its own file descriptor and tape) in any order.
+    private final class FileRanges {
+        let path: String
+        let actor: String?
+        let chunks: Int
+        let tape = JSONTape()
+        var reader: LineReader?
+
+        init(path: String, actor: String?, chunks: Int) {
+            (self.path, self.actor, self.chunks) = (path, actor, chunks)
+        }
+
+        /// The lines starting in range `index`; a read failure is the last item, of a last chunk.
+        func chunk(_ index: Int) -> OrderedWorkers<ParsedLine>.Chunk {
             var items: [ParsedLine] = []
-            let tape = JSONTape()
             do {
-                let lines = try LineReader(path: path)
+                let lines = try reader ?? LineReader(path: path)
                 reader = lines
-                for index in stride(from: worker, to: chunks, by: workers) {
-                    let isLast = index == chunks - 1
-                    // The last range runs to the end of the file, as a sequential read would.
-                    try lines.restrict(from: index * chunkBytes, until: isLast ? .max : (index + 1) * chunkBytes)
-                    items = []
-                    items.reserveCapacity(chunkBytes / 200)
-                    while try lines.next({ line in
-                        if Ledger.isBlank(line) { return }
-                        items.append(parse(line, number: lines.lineNumber, actor: actor, tape: tape))
-                    }) {}
-                    guard emit(OrderedWorkers.Chunk(items: items, isLast: isLast, lines: lines.lineNumber)) else { return }
-                }
+                let isLast = index == chunks - 1
+                // The last range runs to the end of the file, as a sequential read would.
+                try lines.restrict(from: index * chunkBytes, until: isLast ? .max : (index + 1) * chunkBytes)
+                items.reserveCapacity(chunkBytes / 200)
+                let (actor, tape) = (actor, tape)
+                while try lines.next({ line in
+                    if Ledger.isBlank(line) { return }
+                    items.append(parse(line, number: lines.lineNumber, actor: actor, tape: tape))
+                }) {}
+                return OrderedWorkers.Chunk(items: items, isLast: isLast, lines: lines.lineNumber)
             } catch {
                 items.append(failure(error, line: reader?.lineNumber ?? 0))
-                _ = emit(OrderedWorkers.Chunk(items: items, isLast: true, lines: reader?.lineNumber ?? 0))
+                return OrderedWorkers.Chunk(items: items, isLast: true, lines: reader?.lineNumber ?? 0)
             }
         }
     }
 
     /// A stream read from its start by one worker, in chunks of `chunkLines` lines.
     private static func sequentialPipeline(path: String, actor: String?) -> OrderedWorkers<ParsedLine> {
-        OrderedWorkers(workers: 1) { _, _, emit in
+        OrderedWorkers(workers: 1) { _, claim, emit in
             var reader: LineReader?
             var items: [ParsedLine] = []
             var firstLine = 0  // lines read before this chunk
@@ -83,7 +106,7 @@ struct ParsedLine: Sendable {
                 let lines = try LineReader(path: path)
                 reader = lines
                 var more = true
-                while more {
+                while more, claim() != nil {
                     items = []
                     items.reserveCapacity(chunkLines)
                     while items.count < chunkLines, try lines.next({ line in
@@ -91,13 +114,13 @@ struct ParsedLine: Sendable {
                         items.append(parse(line, number: lines.lineNumber - firstLine, actor: actor, tape: tape))
                     }) {}
                     more = items.count == chunkLines
-                    guard emit(OrderedWorkers.Chunk(items: items, isLast: !more, lines: lines.lineNumber - firstLine)) else { return }
+                    emit(OrderedWorkers.Chunk(items: items, isLast: !more, lines: lines.lineNumber - firstLine))
                     firstLine = lines.lineNumber
                 }
             } catch {
                 let line = (reader?.lineNumber ?? 0) - firstLine
                 items.append(failure(error, line: line))
-                _ = emit(OrderedWorkers.Chunk(items: items, isLast: true, lines: line))
+                emit(OrderedWorkers.Chunk(items: items, isLast: true, lines: line))
             }
         }
     }
@@ -132,15 +155,14 @@ struct ParsedRecord: Sendable {
     static func pipeline(environment: Environment, tables: LogTables, workers: Int = OrderedWorkers<ParsedRecord>.defaultWorkers,
                          checkHashes: Bool = false, until: @escaping @Sendable (EventRecord) -> Bool = { _ in true }) -> (OrderedWorkers<ParsedRecord>, SnapshotProbe) {
         let probe = SnapshotProbe()
-        let pipeline = OrderedWorkers<ParsedRecord>(workers: workers) { worker, workers, emit in
+        let pipeline = OrderedWorkers<ParsedRecord>(workers: workers) { worker, claim, emit in
             do {
                 let tape = JSONTape()
                 try environment.read { txn in
                     let log = LogReader(txn: txn, tables: tables)
                     if worker == 0 { probe.set(lastSeq: try log.lastSeq()) }
-                    var chunkIndex = UInt64(worker)
-                    while true {
-                        let first = chunkIndex * chunkSeqs + 1
+                    while let index = claim() {
+                        let first = UInt64(index) * chunkSeqs + 1
                         let last = first + chunkSeqs - 1
                         var items: [ParsedRecord] = []
                         items.reserveCapacity(Int(chunkSeqs))
@@ -162,8 +184,8 @@ struct ParsedRecord: Sendable {
                             items.append(parsed)
                             return true
                         }
-                        guard emit(OrderedWorkers.Chunk(items: items, isLast: isLast)), !isLast else { return }
-                        chunkIndex += UInt64(workers)
+                        emit(OrderedWorkers.Chunk(items: items, isLast: isLast))
+                        if isLast { return }
                     }
                 }
             } catch {
