@@ -62,9 +62,9 @@ enum FlushWork {
     /// The finest totals moved by (state now − state when first changed) of each changed
     /// decision, in `parts` parts worked out side by side, each part the decisions of
     /// some conventions: a cell is one convention's, so the parts' cells never overlap.
-    static func moved(_ taken: [Key: CachedDecision], parts: Int) -> [[Bytes: Totals]] {
+    static func moved(_ taken: [Key: CachedDecision], parts: Int) -> [CellTable] {
         let changed = taken.indices.filter { taken.values[$0].base != nil }
-        var moved = [[Bytes: Totals]](repeating: [:], count: parts)
+        var moved = [CellTable](repeating: CellTable(), count: parts)
         moved.withUnsafeMutableBufferPointer { moved in
             Parallel.run(tasks: parts) { task in
                 let mine = parts == 1 ? changed : changed.filter { (Key(taken.values[$0].state.stream).bytesHash & Int.max) % parts == task }
@@ -75,13 +75,13 @@ enum FlushWork {
     }
 
     /// `cells` with the cells moved by decisions added.
-    static func adding(_ moved: [[Bytes: Totals]], to cells: [Bytes: Totals]) -> [Bytes: Totals] {
+    static func adding(_ moved: [CellTable], to cells: CellTable) -> CellTable {
         var cells = cells
         for part in moved {
             if cells.isEmpty {
                 cells = part
             } else {
-                cells.merge(part, uniquingKeysWith: +)
+                cells.add(part)
             }
         }
         return cells
@@ -89,7 +89,7 @@ enum FlushWork {
 
     /// Every scope kind from the finest cells, each kind sorted on a core of its own; the
     /// kind is the key's first byte, so kind after kind is key order.
-    static func prepareTotals(_ finest: [Bytes: Totals], spread: Bool) -> [SortedCells] {
+    static func prepareTotals(_ finest: CellTable, spread: Bool) -> [SortedCells] {
         var sorted = [SortedCells](repeating: SortedCells(), count: TotalsScope.kinds)
         sorted.withUnsafeMutableBufferPointer { sorted in
             Parallel.run(tasks: TotalsScope.kinds, spread: spread) { kind in
@@ -100,13 +100,13 @@ enum FlushWork {
     }
 
     /// Moves the convention-and-year cells by what each changed decision adds.
-    static func move(_ cells: inout [Bytes: Totals], by changed: some Collection<CachedDecision>) {
+    static func move(_ cells: inout CellTable, by changed: some Collection<CachedDecision>) {
         // A decision's dimensions never change, so its group keys are those of its state now.
-        // Cell keys are built in one reused buffer: a new array only when a cell is new.
+        // Cell keys are built in one reused buffer.
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
         // Room made once, rather than the table rehashed at every doubling.
-        cells.reserveCapacity(cells.count + 3 * changed.count)
+        cells.reserve(cells.count + 3 * changed.count)
         for decision in changed {
             guard let base = decision.base else { continue }
             let d = decision.state
@@ -119,7 +119,7 @@ enum FlushWork {
                 scratch.removeSubrange(scopeEnd...)
                 scratch.append(grouping.tag)
                 scratch.append(contentsOf: grouping.key(of: d).utf8)
-                cells[Bytes(scratch), default: Totals()] += delta
+                cells.add(scratch, delta)
             }
         }
     }

@@ -28,7 +28,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     /// cells (one convention in one year) are kept: every other cell is a sum of those
     /// (over years, conventions or both), derived at `flushTotals` from far fewer cells
     /// than the decisions that moved them.
-    private var pendingTotals: [Bytes: Totals] = [:]
+    private var pendingTotals = CellTable()
     private var checkpoint: UInt64?
     private let limits: CacheLimits
 
@@ -158,7 +158,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         // wait for its share on the core the other side held.
         let wide = spread && ProcessInfoShim.cores > 2
         let pending = pendingTotals
-        pendingTotals = [:]
+        pendingTotals = CellTable()
         // The totals moved by the decisions, added to those pending, on other cores while
         // this thread encodes and writes the states; then every scope kind of them,
         // sorted, on every core.
@@ -196,10 +196,10 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     }
 
     /// Adds cells moved by decisions to those pending.
-    private mutating func absorb(_ moved: [[Bytes: Totals]]) {
+    private mutating func absorb(_ moved: [CellTable]) {
         // Taken out first, so the merge changes the only reference in place.
         let pending = pendingTotals
-        pendingTotals = [:]
+        pendingTotals = CellTable()
         pendingTotals = FlushWork.adding(moved, to: pending)
     }
 
@@ -220,7 +220,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     private mutating func flushTotals() throws {
         let finest = pendingTotals
-        pendingTotals = [:]
+        pendingTotals = CellTable()
         try writeTotals(FlushWork.prepareTotals(finest, spread: finest.count >= FlushWork.spreadFrom))
     }
 
@@ -300,26 +300,22 @@ enum KeyOrder {
 /// tens of thousands of cells then moves offsets, not arrays (each a retain and release).
 struct SortedCells {
     private var keys: [UInt8] = []
-    private var cells: [(offset: Int, count: Int, totals: Totals)] = []
+    private var cells: [(offset: Int32, count: Int32, totals: Totals)] = []
 
     init() {}
 
-    init(_ unsorted: [Bytes: Totals]) {
-        keys.reserveCapacity(unsorted.count * 32)
-        cells.reserveCapacity(unsorted.count)
-        for (key, totals) in unsorted {
-            cells.append((keys.count, key.bytes.count, totals))
-            keys.append(contentsOf: key.bytes)
-        }
+    init(_ table: CellTable) {
+        keys = table.keys
+        cells = table.cells
         keys.withUnsafeBytes { keys in
-            cells.sort { a, b in KeyOrder.precedes(keys, a.offset, a.count, b.offset, b.count) }
+            cells.sort { a, b in KeyOrder.precedes(keys, Int(a.offset), Int(a.count), Int(b.offset), Int(b.count)) }
         }
     }
 
     /// Calls `body` with each key (valid during the call) and its totals, in key order.
     func forEach(_ body: (UnsafeRawBufferPointer, Totals) throws -> Void) rethrows {
         try keys.withUnsafeBytes { keys in
-            for cell in cells { try body(UnsafeRawBufferPointer(rebasing: keys[cell.offset..<cell.offset + cell.count]), cell.totals) }
+            for cell in cells { try body(UnsafeRawBufferPointer(rebasing: keys[Int(cell.offset)..<Int(cell.offset + cell.count)]), cell.totals) }
         }
     }
 }

@@ -106,13 +106,12 @@ public struct TotalsScope: Hashable, Sendable {
     /// The cells of scope `kind` summed from cells of the finest scope, whose keys are
     /// `3 ‖ length ‖ convention ‖ year (u32 BE) ‖ grouping tag ‖ group key` (see
     /// `appendScope`): the convention, the year or both are left out of the key.
-    static func sum(_ finest: [Bytes: Totals], into kind: Int) -> [Bytes: Totals] {
-        var cells: [Bytes: Totals] = [:]
-        cells.reserveCapacity(kind == 1 ? finest.count : 1024)
+    static func sum(_ finest: CellTable, into kind: Int) -> CellTable {
+        var cells = CellTable(capacity: kind == 1 ? finest.count : 1024)
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
-        for (key, delta) in finest {
-            key.bytes.withUnsafeBufferPointer { k in
+        finest.forEach { key, delta in
+            key.withMemoryRebound(to: UInt8.self) { k in
                 precondition(k.count >= 7 && k[0] == UInt8(TotalsScope.finest), "not a convention-and-year cell")
                 let conventionEnd = 2 + Int(k[1])
                 let yearEnd = conventionEnd + 4
@@ -122,7 +121,7 @@ public struct TotalsScope: Hashable, Sendable {
                 if kind & 2 != 0 { scratch.append(contentsOf: k[conventionEnd..<yearEnd]) }
                 scratch.append(contentsOf: k[yearEnd...])
             }
-            cells[Bytes(scratch), default: Totals()] += delta
+            cells.add(scratch, delta)
         }
         return cells
     }

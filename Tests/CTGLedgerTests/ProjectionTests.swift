@@ -52,6 +52,34 @@ struct ProjectionTests {
         #expect(order == expected)
     }
 
+    @Test("total cells sum per key as a dictionary would, through growth and merges, and come out in LMDB's key order")
+    func cellTableSumsLikeADictionary() {
+        var generator = SystemRandomNumberGenerator()
+        var table = CellTable()
+        var other = CellTable(capacity: 100)
+        var expected: [[UInt8]: Totals] = [:]
+        for n in 0..<20_000 {
+            // Short keys of few byte values: many repeats, prefixes of each other, the empty key.
+            let key: [UInt8] = (0..<Int.random(in: 0...5, using: &generator)).map { _ in [0, 1, 0x80, 0xFF].randomElement(using: &generator)! }
+            let delta = Totals(decided: Money(cents: Int64(n)), paid: Money(cents: 1), recovered: Money(cents: -Int64(n % 7)))
+            if n % 3 == 0 { other.add(key, delta) } else { table.add(key, delta) }
+            expected[key, default: Totals()] += delta
+        }
+        table.add(other)
+        var seen: [[UInt8]: Totals] = [:]
+        table.forEach { key, totals in
+            #expect(seen[Array(key)] == nil, "a key held twice")
+            seen[Array(key)] = totals
+        }
+        #expect(seen == expected)
+        var sorted: [[UInt8]] = []
+        SortedCells(table).forEach { key, totals in
+            sorted.append(Array(key))
+            #expect(totals == expected[Array(key)])
+        }
+        #expect(sorted == expected.keys.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
     @Test("ctg rebuild changes no answer and no stored byte")
     func rebuildIsIdentical() throws {
         let store = try Self.randomAndLifecycle(seed: 7)
