@@ -43,18 +43,24 @@ enum FlushWork {
         return Ready(keys: keys, values: encoded)
     }
 
-    /// The changed decisions (those with a base), encoded with their keys.
-    static func encode(_ taken: [Key: CachedDecision], codec: StateCodec) -> Ready {
+    /// The changed decisions (those with a base), encoded with their keys, on every core
+    /// when `spread` (slices taken by whichever thread is free: the background chain of
+    /// moved totals holds a core at first).
+    static func encode(_ taken: [Key: CachedDecision], codec: StateCodec, spread: Bool) -> Ready {
         // Read in place.
         let changed = taken.indices.filter { taken.values[$0].base != nil }
-        var keys: [[UInt8]] = []
-        var encoded: [[UInt8]] = []
-        keys.reserveCapacity(changed.count)
-        encoded.reserveCapacity(changed.count)
-        for i in changed {
-            let state = taken.values[i].state
-            keys.append(Array(state.id.utf8))
-            encoded.append(codec.encode(state))
+        var keys = [[UInt8]](repeating: [], count: changed.count)
+        var encoded = [[UInt8]](repeating: [], count: changed.count)
+        keys.withUnsafeMutableBufferPointer { keys in
+            encoded.withUnsafeMutableBufferPointer { out in
+                Parallel.forEachSlice(of: changed.count, spread: spread) { range in
+                    for i in range {
+                        let state = taken.values[changed[i]].state
+                        keys[i] = Array(state.id.utf8)
+                        out[i] = codec.encode(state)
+                    }
+                }
+            }
         }
         return Ready(keys: keys, values: encoded)
     }

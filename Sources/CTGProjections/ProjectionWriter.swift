@@ -166,7 +166,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
             FlushWork.adding(FlushWork.moved(decisions, parts: wide ? min(ProcessInfoShim.cores - 1, 8) : 1), to: pending)
         }
         try write(.conventions, FlushWork.prepare(conventions, codec: codec, spread: wide))
-        try write(.decisions, FlushWork.encode(decisions, codec: codec))
+        try write(.decisions, FlushWork.encode(decisions, codec: codec, spread: spread))
         let totals = FlushWork.prepareTotals(finestWork.take(), spread: spread)
         try writeTotals(totals)
         if spread {
@@ -213,7 +213,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private mutating func flushDecisions() throws {
         let taken = takeDecisions()
         absorb(FlushWork.moved(taken, parts: max(1, min(ProcessInfoShim.cores, 8))))
-        try write(.decisions, FlushWork.encode(taken, codec: codec))
+        try write(.decisions, FlushWork.encode(taken, codec: codec, spread: taken.count >= FlushWork.spreadFrom))
         Parallel.free(consume taken)
         if pendingTotals.count > limits.totals { try flushTotals() }
     }
