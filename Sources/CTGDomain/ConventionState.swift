@@ -306,18 +306,12 @@ public struct DecisionState: Sendable, Equatable {
 /// (stream, funder, beneficiary key, facility, scheme, year): at most one decision not
 /// cancelled per slot.
 public struct FundingSlot: Hashable, Sendable {
-    public let stream: String
-    public let funder: String
-    public let beneficiaryKey: String
-    public let facility: String?
-    public let scheme: Scheme
-    public let year: Int
-    /// Length-prefixed, so no text can make two slots collide; built once, as a slot is
-    /// looked up and then written by the same event.
+    /// Length-prefixed parts, so no text can make two slots collide; built once, as a slot
+    /// is looked up and then written by the same event. The parts are not kept: only
+    /// the key is ever read, and keeping them retained five strings per decision.
     public let keyBytes: [UInt8]
 
     public init(stream: String, funder: String, beneficiaryKey: String, facility: String?, scheme: Scheme, year: Int) {
-        (self.stream, self.funder, self.beneficiaryKey, self.facility, self.scheme, self.year) = (stream, funder, beneficiaryKey, facility, scheme, year)
         var out: [UInt8] = []
         out.reserveCapacity(stream.utf8.count + funder.utf8.count + beneficiaryKey.utf8.count + (facility?.utf8.count ?? 0) + 64)
         // Each part: its length (u32, big-endian), then its bytes; written in place
