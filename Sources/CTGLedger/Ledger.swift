@@ -57,7 +57,7 @@ public final class Ledger {
             // copies, so an import of any size runs in bounded memory (see `importFile`).
             // The map keeps at least the size it had, rather than being shrunk to the data.
             let existing = Ledger.fileSize(path + "/data.mdb") ?? 0
-            environment = try Ledger.openEnvironment(path, Environment.Options(mapSize: max(mapSize, existing), writeMap: getenv("CTG_NOWM") == nil))
+            environment = try Ledger.openEnvironment(path, Environment.Options(mapSize: max(mapSize, existing), writeMap: true))
             (log, projectionDatabases) = try environment.openDatabases { txn in
                 (try LogTables(txn), try ProjectionDatabases(txn))
             }

@@ -1,4 +1,7 @@
 import StrictJSON
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Total cells keyed by their key bytes, for a batch's flush: an open-addressing table
 /// whose keys live end to end in one buffer, looked up from bytes the caller holds.
@@ -94,7 +97,3 @@ struct CellTable: Sendable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

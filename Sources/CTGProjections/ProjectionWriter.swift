@@ -154,8 +154,9 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         // before is written (LMDB writes stay on this thread, the transaction's) — unless
         // the batch is small (a single event's), when all of it is done here.
         let spread = conventions.count + decisions.count >= FlushWork.spreadFrom
-        // With two cores, one each: spreading either side's work over both only made each
-        // wait for its share on the core the other side held.
+        // With two cores, one each while the moved totals are worked out: spreading the
+        // conventions over both only made each side wait for its share on the core the
+        // other held. The decisions come after, when that core is free again.
         let wide = spread && ProcessInfoShim.cores > 2
         let pending = pendingTotals
         pendingTotals = CellTable()
