@@ -21,26 +21,30 @@ enum FlushWork {
             self.values = values
             order = KeyOrder.sorted(keys)
         }
+
+        /// Entries `0..<count` made by `entry`, in slices on every core when `spread`.
+        init(count: Int, spread: Bool, _ entry: (Int) -> (key: [UInt8], value: [UInt8])) {
+            var keys = [[UInt8]](repeating: [], count: count)
+            var values = [[UInt8]](repeating: [], count: count)
+            keys.withUnsafeMutableBufferPointer { keys in
+                values.withUnsafeMutableBufferPointer { values in
+                    Parallel.forEachSlice(of: count, spread: spread) { range in
+                        for i in range { (keys[i], values[i]) = entry(i) }
+                    }
+                }
+            }
+            self.init(keys: keys, values: values)
+        }
     }
 
     /// Conventions' keys and states encoded, on every core when `spread` (a convention is
     /// the largest state).
     static func prepare(_ taken: [Key: ConventionSlot], codec: StateCodec, spread: Bool) -> Ready {
         let places = Array(taken.indices)
-        var keys = [[UInt8]](repeating: [], count: places.count)
-        var encoded = [[UInt8]](repeating: [], count: places.count)
-        keys.withUnsafeMutableBufferPointer { keys in
-            encoded.withUnsafeMutableBufferPointer { out in
-                Parallel.forEachSlice(of: places.count, spread: spread) { range in
-                    for i in range {
-                        let (key, slot) = taken[places[i]]
-                        keys[i] = Array(key.string.utf8)
-                        out[i] = codec.encode(slot.state)
-                    }
-                }
-            }
+        return Ready(count: places.count, spread: spread) { i in
+            let (key, slot) = taken[places[i]]
+            return (Array(key.string.utf8), codec.encode(slot.state))
         }
-        return Ready(keys: keys, values: encoded)
     }
 
     /// The changed decisions (those with a base), encoded with their keys, on every core
@@ -49,20 +53,10 @@ enum FlushWork {
     static func encode(_ taken: [Key: CachedDecision], codec: StateCodec, spread: Bool) -> Ready {
         // Read in place.
         let changed = taken.indices.filter { taken.values[$0].base != nil }
-        var keys = [[UInt8]](repeating: [], count: changed.count)
-        var encoded = [[UInt8]](repeating: [], count: changed.count)
-        keys.withUnsafeMutableBufferPointer { keys in
-            encoded.withUnsafeMutableBufferPointer { out in
-                Parallel.forEachSlice(of: changed.count, spread: spread) { range in
-                    for i in range {
-                        let state = taken.values[changed[i]].state
-                        keys[i] = Array(state.id.utf8)
-                        out[i] = codec.encode(state)
-                    }
-                }
-            }
+        return Ready(count: changed.count, spread: spread) { i in
+            let state = taken.values[changed[i]].state
+            return (Array(state.id.utf8), codec.encode(state))
         }
-        return Ready(keys: keys, values: encoded)
     }
 
     /// The finest totals moved by (state now − state when first changed) of each changed
