@@ -4,37 +4,73 @@ import EventLog
 /// varints, no names. Deterministic, so an incremental build and a replay store the
 /// same bytes, and an order of magnitude cheaper than Codable's JSON. A leading format
 /// byte lets a later version change the layout.
-public struct BinaryWriter {
-    public private(set) var bytes: [UInt8] = []
+public struct BinaryWriter: ~Copyable {
+    // Raw memory, room checked once per value: appending to an array checked room and
+    // uniqueness at every byte, and a convention's state is thousands of them.
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
 
-    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 256) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes written.
+    public var bytes: [UInt8] { [UInt8](UnsafeBufferPointer(start: base, count: count)) }
+
+    @inline(__always) private mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    @inline(never) private mutating func grow(_ needed: Int) {
+        let newCapacity = max(needed, capacity * 2)
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always) private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
 
     public mutating func varint(_ value: UInt64) {
+        reserve(10)
         var v = value
         while v >= 0x80 {
-            bytes.append(UInt8(v & 0x7F) | 0x80)
+            base[count] = UInt8(v & 0x7F) | 0x80
+            count += 1
             v >>= 7
         }
-        bytes.append(UInt8(v))
+        base[count] = UInt8(v)
+        count += 1
     }
 
     public mutating func int(_ value: Int) { varint(UInt64(bitPattern: Int64(value))) }
     public mutating func int64(_ value: Int64) { varint(UInt64(bitPattern: value)) }
-    public mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+    public mutating func bool(_ value: Bool) { put(value ? 1 : 0) }
 
     public mutating func string(_ value: String) {
         value.withUTF8Bytes { b in
             varint(UInt64(b.count))
-            bytes.append(contentsOf: b)
+            reserve(b.count)
+            if let source = b.baseAddress { (base + count).update(from: source, count: b.count) }
+            count += b.count
         }
     }
 
     public mutating func optional<T>(_ value: T?, _ write: (inout BinaryWriter, T) -> Void) {
         if let value {
-            bytes.append(1)
+            put(1)
             write(&self, value)
         } else {
-            bytes.append(0)
+            put(0)
         }
     }
 

@@ -1,4 +1,5 @@
 import EventLog
+import StrictJSON
 
 /// An exact amount of euros held as integer cents; never a floating-point value.
 ///
@@ -16,7 +17,12 @@ public struct Money: Comparable, Hashable, Sendable, Codable, CustomStringConver
 
     /// Parses an amount string; nil when it does not match the spec's pattern.
     public init?(_ text: String) {
-        let u = Array(text.utf8)
+        // Read in place: every funding event carries an amount.
+        guard let cents = text.withUTF8Bytes({ Money.parseCents($0) }) else { return nil }
+        self.cents = cents
+    }
+
+    private static func parseCents(_ u: UnsafeBufferPointer<UInt8>) -> Int64? {
         var i = 0
         var euros: Int64 = 0
         let intStart = i
@@ -37,7 +43,7 @@ public struct Money: Comparable, Hashable, Sendable, Codable, CustomStringConver
                 scale /= 10
             }
         }
-        self.cents = euros * 100 + cents
+        return euros * 100 + cents
     }
 
     /// Decodes a JSON amount string at `pointer`, or rejects it naming the value.

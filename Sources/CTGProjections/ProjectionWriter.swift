@@ -114,7 +114,17 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
 
     public mutating func putDecision(_ new: DecisionState, old: DecisionState?) throws {
         if old == nil {
-            try kv.put(.conventionDecisions, Array(new.stream.utf8) + [0] + Array(new.id.utf8), [])
+            // stream ‖ 0 ‖ id, made on the stack.
+            try new.stream.withUTF8Bytes { stream in
+                try new.id.withUTF8Bytes { id in
+                    try withUnsafeTemporaryAllocation(byteCount: stream.count + 1 + id.count, alignment: 1) { key in
+                        key.copyMemory(from: UnsafeRawBufferPointer(stream))
+                        key[stream.count] = 0
+                        UnsafeMutableRawBufferPointer(rebasing: key[(stream.count + 1)...]).copyMemory(from: UnsafeRawBufferPointer(id))
+                        try kv.put(.conventionDecisions, key: UnsafeRawBufferPointer(key), value: UnsafeRawBufferPointer(start: nil, count: 0), appending: false)
+                    }
+                }
+            }
         }
         // The totals move from the state first cached (see `CachedDecision`).
         if let last = lastDecision.take(), last.key.string.sameBytes(new.id) {
@@ -124,17 +134,35 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         }
     }
 
-    public mutating func paymentExists(_ id: String) throws -> Bool { try kv.get(.payments, Array(id.utf8)) != nil }
-    public mutating func putPayment(_ id: String, decision: String) throws { try kv.put(.payments, Array(id.utf8), Array(decision.utf8)) }
-    public mutating func recoveryExists(_ id: String) throws -> Bool { try kv.get(.recoveries, Array(id.utf8)) != nil }
-    public mutating func putRecovery(_ id: String, decision: String) throws { try kv.put(.recoveries, Array(id.utf8), Array(decision.utf8)) }
+    public mutating func paymentExists(_ id: String) throws -> Bool { try contains(.payments, id) }
+    public mutating func putPayment(_ id: String, decision: String) throws { try put(.payments, id, decision) }
+    public mutating func recoveryExists(_ id: String) throws -> Bool { try contains(.recoveries, id) }
+    public mutating func putRecovery(_ id: String, decision: String) throws { try put(.recoveries, id, decision) }
 
     public mutating func slotHolder(_ slot: FundingSlot) throws -> String? {
         try kv.get(.slots, slot.keyBytes).map { String(decoding: $0, as: UTF8.self) }
     }
 
     public mutating func setSlotHolder(_ slot: FundingSlot, decision: String?) throws {
-        if let decision { try kv.put(.slots, slot.keyBytes, Array(decision.utf8)) } else { try kv.delete(.slots, slot.keyBytes) }
+        if let decision {
+            try slot.keyBytes.withUnsafeBytes { key in
+                try decision.withUTF8Bytes { try kv.put(.slots, key: key, value: UnsafeRawBufferPointer($0), appending: false) }
+            }
+        } else {
+            try kv.delete(.slots, slot.keyBytes)
+        }
+    }
+
+    // Keys and values read where the strings keep their bytes: these run per event, and
+    // an array made of each one was an allocation apiece.
+    private func contains(_ table: Table, _ key: String) throws -> Bool {
+        try key.withUTF8Bytes { try kv.contains(table, key: UnsafeRawBufferPointer($0)) }
+    }
+
+    private func put(_ table: Table, _ key: String, _ value: String) throws {
+        try key.withUTF8Bytes { k in
+            try value.withUTF8Bytes { v in try kv.put(table, key: UnsafeRawBufferPointer(k), value: UnsafeRawBufferPointer(v), appending: false) }
+        }
     }
 
     /// Writes every cached change; call before the transaction commits.

@@ -50,6 +50,8 @@ public protocol KeyValueTables {
     /// `put` of bytes borrowed for the call; with `appending`, the key sorts after every
     /// key of `table` (a store may then skip the search).
     func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws
+    /// Whether `table` has an entry at `key`, borrowed for the call (nothing is copied).
+    func contains(_ table: Table, key: UnsafeRawBufferPointer) throws -> Bool
     /// Entries whose key starts with `prefix`, in key byte order, until `body` returns false.
     func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws
 }
@@ -84,6 +86,9 @@ public struct LMDBTables: KeyValueTables {
     public func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws {
         try txn.put(database(table), key: key, value: value, flags: appending ? .append : [])
     }
+    public func contains(_ table: Table, key: UnsafeRawBufferPointer) throws -> Bool {
+        try txn.withValue(database(table), key: key) { _ in true } ?? false
+    }
 
     public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
         try txn.forEach(database(table), prefix: prefix) { entry in try body(entry.keyBytes, entry.valueBytes) }
@@ -110,6 +115,7 @@ public final class MemoryTables: KeyValueTables {
     public func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws {
         try put(table, [UInt8](key), [UInt8](value))
     }
+    public func contains(_ table: Table, key: UnsafeRawBufferPointer) throws -> Bool { tables[table.index][Bytes([UInt8](key))] != nil }
 
     /// The number of entries of `table`.
     public func count(_ table: Table) -> Int { tables[table.index].count }

@@ -10,8 +10,9 @@ public struct BatchAppender {
     public let txn: Transaction
     public let tables: LogTables
     public private(set) var lastSeq: UInt64
-    public private(set) var lastHash: [UInt8]
-    private var spareHash = [UInt8](repeating: 0, count: 32)
+    /// The chain's head: the hash of the event at `lastSeq`.
+    private var head: ChainHash
+    public var lastHash: [UInt8] { head.bytes }
     /// The ledger's clock for this batch: one UTC instant, never before an earlier batch's.
     public let recordedAt: String
     public private(set) var appended = 0
@@ -44,7 +45,11 @@ public struct BatchAppender {
         self.tables = tables
         let reader = LogReader(txn: txn, tables: tables)
         lastSeq = try reader.lastSeq()
-        lastHash = try reader.lastHash()
+        let lastHash = try reader.lastHash()
+        guard lastHash.count == 32 else {
+            throw Rejection("store-damaged", "the log's last hash has \(lastHash.count) bytes, not 32")
+        }
+        head = ChainHash(lastHash)
         let previous = try reader.metaString("lastRecordedAt") ?? ""
         // Monotone recording time, so "recorded before T" is always a prefix of the log.
         recordedAt = now.bytesPrecede(previous) ? previous : now
@@ -85,23 +90,16 @@ public struct BatchAppender {
         let version = current + 1
         // The closures below capture locals only: one capturing `self` had the whole
         // appender copied (and its fields retained) at every event.
-        let (txn, tables, recordedAt, prevHash) = (txn, tables, recordedAt, lastHash)
-        // The new hash goes into the spare buffer (the previous event's prevHash), taken
-        // out so it is uniquely held and written in place: no array per event.
-        var hash = spareHash
-        spareHash = []
-        hash.withUnsafeMutableBytes { digest in
+        let (txn, tables, recordedAt, prevHash) = (txn, tables, recordedAt, head)
+        let hash = ChainHash { digest in
             EventRecord.finishHash(
                 event.takePrefixHasher(), canonical: event.canonical, ledgerOffset: event.ledgerOffset,
                 seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash, into: digest)
         }
         try withUnsafeBytes(of: seqKey) { seqKey in
-            try hash.withUnsafeBytes { hash in
-                try BatchAppender.store(event, version: version, prevHash: prevHash, hash: hash, recordedAt: recordedAt, key: seqKey, in: txn, tables)
-            }
+            try BatchAppender.store(event, version: version, prevHash: prevHash, hash: hash, recordedAt: recordedAt, key: seqKey, in: txn, tables)
         }
-        spareHash = prevHash
-        lastHash = hash
+        head = hash
         if let cached {
             streams.values[cached].seqs.append(seq)
         } else {
@@ -126,7 +124,7 @@ public struct BatchAppender {
 
     /// Writes the record in place in its page: it is the largest value of a batch.
     private static func store(
-        _ event: Envelope, version: UInt64, prevHash: [UInt8], hash: UnsafeRawBufferPointer, recordedAt: String, key: UnsafeRawBufferPointer,
+        _ event: Envelope, version: UInt64, prevHash: ChainHash, hash: ChainHash, recordedAt: String, key: UnsafeRawBufferPointer,
         in txn: Transaction, _ tables: LogTables
     ) throws {
         let count = EventRecord.encodedCount(recordedAt: recordedAt, canonical: event.canonical)
@@ -166,7 +164,7 @@ public struct BatchAppender {
         for stream in order {
             try txn.put(tables.heads, key: Array(stream.string.utf8), value: LogKey.seq(streams[stream]!.version), flags: freshHeads ? .append : [])
         }
-        try txn.put(tables.meta, key: Array("lastHash".utf8), value: lastHash)
+        try txn.put(tables.meta, key: Array("lastHash".utf8), value: head.bytes)
         try txn.put(tables.meta, key: Array("lastRecordedAt".utf8), value: Array(recordedAt.utf8))
     }
 }

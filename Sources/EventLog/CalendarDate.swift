@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// A date that exists in the proleptic Gregorian calendar, written `YYYY-MM-DD`.
 public struct CalendarDate: Comparable, Hashable, Sendable, Codable, CustomStringConvertible {
     public let year: Int
@@ -16,8 +18,8 @@ public struct CalendarDate: Comparable, Hashable, Sendable, Codable, CustomStrin
 
     /// Parses exactly `YYYY-MM-DD`.
     public init?(_ text: String) {
-        let u = Array(text.utf8)
-        guard u.count == 10, let date = CalendarDate.parsePrefix(u) else { return nil }
+        // Read in place: dates are parsed several times per imported event.
+        guard let date = text.withUTF8Bytes({ u in u.count == 10 ? CalendarDate.parsePrefix(u) : nil }) else { return nil }
         self = date
     }
 
@@ -34,7 +36,7 @@ public struct CalendarDate: Comparable, Hashable, Sendable, Codable, CustomStrin
         }
     }
 
-    static func digits(_ u: [UInt8], _ range: Range<Int>) -> Int? {
+    static func digits(_ u: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         var value = 0
         for i in range {
             guard u[i] >= 0x30 && u[i] <= 0x39 else { return nil }
@@ -43,7 +45,7 @@ public struct CalendarDate: Comparable, Hashable, Sendable, Codable, CustomStrin
         return value
     }
 
-    static func parsePrefix(_ u: [UInt8]) -> CalendarDate? {
+    static func parsePrefix(_ u: UnsafeBufferPointer<UInt8>) -> CalendarDate? {
         guard u.count >= 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
             let y = digits(u, 0..<4), let m = digits(u, 5..<7), let d = digits(u, 8..<10)
         else { return nil }
@@ -54,7 +56,11 @@ public struct CalendarDate: Comparable, Hashable, Sendable, Codable, CustomStrin
     /// date-time with `Z` or an offset, whose date is the one written (not converted to UTC).
     /// Nil when the text is neither or names a time or date that does not exist.
     public static func businessDate(of text: String) -> CalendarDate? {
-        let u = Array(text.utf8)
+        text.withUTF8Bytes { businessDate(of: $0) }
+    }
+
+    /// `businessDate(of:)` of UTF-8 bytes.
+    public static func businessDate(of u: UnsafeBufferPointer<UInt8>) -> CalendarDate? {
         guard let date = parsePrefix(u) else { return nil }
         if u.count == 10 { return date }
         // date-time: T HH:MM:SS [.frac] (Z | ±HH:MM)

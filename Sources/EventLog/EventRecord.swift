@@ -45,7 +45,7 @@ public final class EventRecord: Sendable {
         [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
             finishHash(
                 prefix, canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt,
-                prevHash: prevHash, into: UnsafeMutableRawBufferPointer(buffer))
+                prevHash: ChainHash(prevHash), into: UnsafeMutableRawBufferPointer(buffer))
             count = 32
         }
     }
@@ -53,7 +53,7 @@ public final class EventRecord: Sendable {
     /// `finishHash` written into the 32 bytes of `digest` (on the appender's stack: no
     /// array made and freed per event).
     static func finishHash(
-        _ prefix: consuming SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8],
+        _ prefix: consuming SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: ChainHash,
         into digest: UnsafeMutableRawBufferPointer
     ) {
         precondition(digest.count == 32)
@@ -63,7 +63,9 @@ public final class EventRecord: Sendable {
         // The ledger member is built on the stack: this runs once per appended event.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ledgerMemberCapacity) { buffer in
             var out = ByteWriter(buffer)
-            out.ledgerMember(hash: nil, prevHash: prevHash, recordedAt: recordedAt, seq: seq, version: version)
+            prevHash.withUnsafeBytes { prevHash in
+                out.ledgerMember(hash: nil, prevHash: prevHash, recordedAt: recordedAt, seq: seq, version: version)
+            }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(out.written))
         }
         canonical.withUnsafeBytes { b in
@@ -87,7 +89,9 @@ public final class EventRecord: Sendable {
     static func ledgerMember(hash: [UInt8]?, prevHash: [UInt8], recordedAt: String, seq: UInt64, version: UInt64) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: ledgerMemberCapacity) { buffer, count in
             var out = ByteWriter(buffer)
-            out.ledgerMember(hash: hash, prevHash: prevHash, recordedAt: recordedAt, seq: seq, version: version)
+            prevHash.withUnsafeBytes { prevHash in
+                out.ledgerMember(hash: hash, prevHash: prevHash, recordedAt: recordedAt, seq: seq, version: version)
+            }
             count = out.count
         }
     }
@@ -108,14 +112,14 @@ public final class EventRecord: Sendable {
     /// database page, so the value is copied once), from its parts: appending writes a
     /// record without making an `EventRecord` first.
     static func encode(
-        version: UInt64, prevHash: [UInt8], hash: UnsafeRawBufferPointer, recordedAt: String, ledgerOffset: Int, canonical: [UInt8],
+        version: UInt64, prevHash: ChainHash, hash: ChainHash, recordedAt: String, ledgerOffset: Int, canonical: [UInt8],
         into buffer: UnsafeMutableRawBufferPointer
     ) {
-        precondition(buffer.count == encodedCount(recordedAt: recordedAt, canonical: canonical) && hash.count == 32 && prevHash.count == 32)
+        precondition(buffer.count == encodedCount(recordedAt: recordedAt, canonical: canonical))
         var out = ByteWriter(buffer.bindMemory(to: UInt8.self))
         withUnsafeBytes(of: version.littleEndian) { out.append($0) }
         prevHash.withUnsafeBytes { out.append($0) }
-        out.append(hash)
+        hash.withUnsafeBytes { out.append($0) }
         out.append(UInt8(recordedAt.utf8.count))
         out.append(string: recordedAt)
         withUnsafeBytes(of: UInt32(ledgerOffset).littleEndian) { out.append($0) }
@@ -204,13 +208,15 @@ struct ByteWriter {
     }
 
     mutating func appendHex(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { appendHex($0) }
+    }
+
+    mutating func appendHex(_ bytes: UnsafeRawBufferPointer) {
         precondition(count + 2 * bytes.count <= buffer.count, "ByteWriter overflow")
         let out = buffer.baseAddress! + count
-        bytes.withUnsafeBufferPointer { b in
-            for i in b.indices {
-                out[2 * i] = Hex.digit(b[i] >> 4)
-                out[2 * i + 1] = Hex.digit(b[i] & 0xF)
-            }
+        for i in bytes.indices {
+            out[2 * i] = Hex.digit(bytes[i] >> 4)
+            out[2 * i + 1] = Hex.digit(bytes[i] & 0xF)
         }
         count += 2 * bytes.count
     }
@@ -220,7 +226,7 @@ struct ByteWriter {
     }
 
     /// `"ledger":{…},` in canonical key order, hash first when given.
-    mutating func ledgerMember(hash: [UInt8]?, prevHash: [UInt8], recordedAt: String, seq: UInt64, version: UInt64) {
+    mutating func ledgerMember(hash: [UInt8]?, prevHash: UnsafeRawBufferPointer, recordedAt: String, seq: UInt64, version: UInt64) {
         append(#""ledger":{"#)
         if let hash {
             append(#""hash":""#)

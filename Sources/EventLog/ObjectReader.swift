@@ -24,6 +24,10 @@ public struct ObjectReader {
     private var read: UInt64 = 0
     /// Where the next search for a field starts: a member's ordinal and key node.
     private var hint: (ordinal: Int, key: Int)
+    /// A bit per member, by its key's prefix (see `filterBit`), made after the first
+    /// search that finds nothing: optional fields are mostly absent, and each absent
+    /// one then costs a test instead of a pass over every member.
+    private var keyFilter: UInt64?
     /// Objects with more members than this are refused outright (events need 10).
     public static let maxMembers = 64
 
@@ -81,8 +85,9 @@ public struct ObjectReader {
         guard n > 0 else { return nil }
         // Fields are mostly read in the order they are written: the search starts after
         // the member found last and wraps around.
-        var (ordinal, k) = hint.ordinal < n ? hint : (0, node + 1)
         let prefix = JSONMember.prefix(of: key)
+        if let keyFilter, keyFilter & ObjectReader.filterBit(prefix) == 0 { return nil }
+        var (ordinal, k) = hint.ordinal < n ? hint : (0, node + 1)
         // A key of at most 8 bytes is all in its prefix: equal prefixes and lengths are
         // equal keys (the length tells "a" from "a\u{0}", which pad to the same prefix).
         let whole = key.count <= 8 && prefix != JSONMember.unordered
@@ -101,7 +106,21 @@ public struct ObjectReader {
             ordinal += 1
             if ordinal == n { (ordinal, k) = (0, node + 1) } else { k = tape.nextMember(after: k) }
         }
+        if keyFilter == nil {
+            var filter: UInt64 = 0
+            k = node + 1
+            for _ in 0..<n {
+                filter |= ObjectReader.filterBit(tape[k].bits)
+                k = tape.nextMember(after: k)
+            }
+            keyFilter = filter
+        }
         return nil
+    }
+
+    /// One of 64 bits for a key's prefix (the top six bits of a multiplicative hash).
+    @inline(__always) private static func filterBit(_ prefix: UInt64) -> UInt64 {
+        1 << ((prefix &* 0x9E37_79B9_7F4A_7C15) >> 58)
     }
 
     public mutating func node(_ key: StaticString) throws(Rejection) -> Int {
