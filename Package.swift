@@ -4,6 +4,12 @@ import PackageDescription
 /// Links jemalloc on Linux (Debian's libjemalloc-dev), where glibc malloc contends.
 let jemalloc: [LinkerSetting] = [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
 
+/// Release builds optimise across the package's modules: without it, generic code called
+/// from another module runs unspecialised — an import's rules and projection writer
+/// (`ProjectionWriter<LMDBTables>`, `Rules.apply(to: some LedgerState)`) went through
+/// witness tables at every call. Measured: −1.3 % instructions per import, same output.
+let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "ctg-ledger",
     platforms: [.macOS(.v13)],
@@ -23,22 +29,23 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
-        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        .target(name: "LMDB", dependencies: ["CLMDB"], swiftSettings: crossModule),
 
         // MARK: Event log
-        .target(name: "StrictJSON"),
+        .target(name: "StrictJSON", swiftSettings: crossModule),
         .target(
             name: "EventLog",
             dependencies: [
                 "LMDB", "StrictJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            swiftSettings: crossModule
         ),
 
         // MARK: Domain and projections
-        .target(name: "CTGDomain", dependencies: ["EventLog", "StrictJSON"]),
-        .target(name: "CTGProjections", dependencies: ["CTGDomain", "EventLog", "LMDB", "StrictJSON"]),
-        .target(name: "CTGLedger", dependencies: ["CTGProjections", "CTGDomain", "EventLog", "LMDB", "StrictJSON"]),
+        .target(name: "CTGDomain", dependencies: ["EventLog", "StrictJSON"], swiftSettings: crossModule),
+        .target(name: "CTGProjections", dependencies: ["CTGDomain", "EventLog", "LMDB", "StrictJSON"], swiftSettings: crossModule),
+        .target(name: "CTGLedger", dependencies: ["CTGProjections", "CTGDomain", "EventLog", "LMDB", "StrictJSON"], swiftSettings: crossModule),
 
         // MARK: Executables
         // The executables allocate with jemalloc: their second thread allocates what the
@@ -46,7 +53,8 @@ let package = Package(
         // the README's Performance section). Linking it replaces malloc process-wide.
         .target(
             name: "CTGCommandSupport",
-            dependencies: ["CTGLedger", "CTGProjections", "EventLog", "LMDB", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CTGLedger", "CTGProjections", "EventLog", "LMDB", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: crossModule
         ),
         .executableTarget(
             name: "ctg",
@@ -54,6 +62,7 @@ let package = Package(
                 "CTGCommandSupport", "CTGLedger", "CTGDomain", "CTGProjections", "EventLog", "StrictJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: crossModule,
             linkerSettings: jemalloc
         ),
         .executableTarget(
@@ -62,12 +71,14 @@ let package = Package(
                 "CTGCommandSupport", "CTGLedger", "CTGDomain", "CTGProjections", "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: crossModule,
             linkerSettings: jemalloc
         ),
 
         .executableTarget(
             name: "ctg-bench",
             dependencies: ["CTGLedger", "EventLog", "StrictJSON"],
+            swiftSettings: crossModule,
             linkerSettings: jemalloc
         ),
 
