@@ -83,9 +83,20 @@ public struct BinaryWriter: ~Copyable {
         }
     }
 
+    /// A list whose elements write themselves, each called where it is stored.
+    mutating func elements<T: BinaryWritable>(_ values: [T]) {
+        varint(UInt64(values.count))
+        for i in values.indices { values[i].write(&self) }
+    }
+
     public mutating func date(_ d: CalendarDate) { varint(UInt64(d.year * 10_000 + d.month * 100 + d.day)) }
     public mutating func money(_ m: Money) { int64(m.cents) }
     public mutating func code<C: RawRepresentable>(_ c: C) where C.RawValue == String { string(c.rawValue) }
+}
+
+/// A value with a place in a stored state's layout, written field after field.
+protocol BinaryWritable {
+    func write(_ w: inout BinaryWriter)
 }
 
 /// Reads what `BinaryWriter` wrote; any inconsistency is a damaged store.

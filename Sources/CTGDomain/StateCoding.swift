@@ -52,38 +52,26 @@ extension ConventionState {
         w.array(domains) { $0.code($1) }
         w.optional(cafOrdinal) { $0.int($1) }; w.optional(predecessor) { $0.string($1) }
         w.date(openedOn); w.code(status)
-        w.array(members) { w, m in m.partner.write(&w); w.date(m.joinedOn) }
-        w.array(formerMembers) { w, m in m.partner.write(&w); w.date(m.joinedOn); w.date(m.leftOn); w.string(m.reason) }
+        w.elements(members)
+        w.elements(formerMembers)
         w.optional(commitment) { w, k in
-            w.date(k.signedOn); w.array(k.signatories) { $0.string($1) }; w.array(k.signers) { $1.write(&$0) }
+            w.date(k.signedOn); w.array(k.signatories) { $0.string($1) }; w.elements(k.signers)
             w.optional(k.signBy) { $0.date($1) }; w.optional(k.place) { $0.string($1) }
             w.optional(k.predecessor) { w, p in w.code(p.kind); w.date(p.endedOn) }
             w.optional(k.fundingEffectiveFrom) { $0.date($1) }
         }
-        w.array(signatories) { w, s in w.string(s.partnerId); w.date(s.signedOn); w.array(s.signers) { $1.write(&$0) }; w.optional(s.place) { $0.string($1) } }
+        w.elements(signatories)
         w.optional(signedOn) { $0.date($1) }
-        w.array(amendments) { w, a in w.int(a.number); w.date(a.date); w.string(a.summary); w.optional(a.periodEnd) { $0.date($1) } }
-        w.array(diagnostics) { w, d in w.date(d.date); d.period.write(&w); w.array(d.domains) { $0.code($1) }; w.string(d.summary) }
-        w.array(baselines) { $1.write(&$0) }
-        w.array(axes) { w, a in
-            w.string(a.id); w.string(a.title); w.optional(a.kind) { $0.code($1) }; w.optional(a.parentAxisId) { $0.string($1) }; w.optional(a.ref) { $0.string($1) }
-        }
-        w.array(actions) { w, a in
-            w.string(a.id); w.optional(a.axisId) { $0.string($1) }; w.string(a.title); w.code(a.domain); w.optional(a.lead) { $0.string($1) }
-            w.optional(a.due) { $0.date($1) }; w.optional(a.ref) { $0.string($1) }; w.code(a.status)
-            w.array(a.history) { w, h in w.code(h.status); w.date(h.date); w.varint(h.seq); w.optional(h.note) { $0.string($1) }; w.optional(h.correction) { $0.bool($1) } }
-        }
-        w.array(committees) { w, c in w.string(c.id); w.code(c.kind); w.string(c.name); w.array(c.members) { $0.string($1) }; w.array(c.bodies) { $0.string($1) } }
-        w.array(meetings) { w, m in
-            w.string(m.id); w.code(m.committee); w.optional(m.committeeId) { $0.string($1) }; w.date(m.date); w.varint(m.seq)
-            w.array(m.attendees) { $0.string($1) }; w.array(m.decisions) { $0.string($1) }; w.array(m.actionsReviewed) { $0.string($1) }
-        }
-        w.array(evaluations) { w, e in
-            w.string(e.id); w.date(e.date); w.string(e.scope); w.string(e.findings)
-            w.array(e.indicators) { w, i in w.string(i.name); w.string(i.value); w.string(i.unit) }
-        }
+        w.elements(amendments)
+        w.elements(diagnostics)
+        w.elements(baselines)
+        w.elements(axes)
+        w.elements(actions)
+        w.elements(committees)
+        w.elements(meetings)
+        w.elements(evaluations)
         w.optional(termination) { w, t in w.date(t.date); w.string(t.reason) }
-        w.array(fundedYears) { w, y in w.int(y.year); w.int(y.count) }
+        w.elements(fundedYears)
         w.int(decisionCount); w.varint(version); w.varint(lastSeq)
         return w.bytes
     }
@@ -170,4 +158,74 @@ extension DecisionState {
                   amount: try r.money(), cancelled: try r.bool(), paid: try r.money(), recovered: try r.money(), decidedOn: try r.date(), seq: try r.varint())
         guard r.isAtEnd else { throw BinaryReader.Damaged(what: "trailing bytes in decision") }
     }
+}
+
+// Each list element writes itself: called on the element in its array's storage, where
+// a closure given the element took a copy of it (retaining every string it holds).
+extension ConventionState.Member: BinaryWritable {
+    func write(_ w: inout BinaryWriter) { partner.write(&w); w.date(joinedOn) }
+}
+
+extension ConventionState.FormerMember: BinaryWritable {
+    func write(_ w: inout BinaryWriter) { partner.write(&w); w.date(joinedOn); w.date(leftOn); w.string(reason) }
+}
+
+extension ConventionState.Signatory: BinaryWritable {
+    func write(_ w: inout BinaryWriter) {
+        w.string(partnerId); w.date(signedOn); w.elements(signers); w.optional(place) { $0.string($1) }
+    }
+}
+
+extension ConventionState.Amendment: BinaryWritable {
+    func write(_ w: inout BinaryWriter) { w.int(number); w.date(date); w.string(summary); w.optional(periodEnd) { $0.date($1) } }
+}
+
+extension ConventionState.Diagnostic: BinaryWritable {
+    func write(_ w: inout BinaryWriter) { w.date(date); period.write(&w); w.array(domains) { $0.code($1) }; w.string(summary) }
+}
+
+extension ConventionState.Axis: BinaryWritable {
+    func write(_ w: inout BinaryWriter) {
+        w.string(id); w.string(title); w.optional(kind) { $0.code($1) }; w.optional(parentAxisId) { $0.string($1) }; w.optional(ref) { $0.string($1) }
+    }
+}
+
+extension ConventionState.Action: BinaryWritable {
+    func write(_ w: inout BinaryWriter) {
+        w.string(id); w.optional(axisId) { $0.string($1) }; w.string(title); w.code(domain); w.optional(lead) { $0.string($1) }
+        w.optional(due) { $0.date($1) }; w.optional(ref) { $0.string($1) }; w.code(status)
+        w.elements(history)
+    }
+}
+
+extension ConventionState.StatusChange: BinaryWritable {
+    func write(_ w: inout BinaryWriter) {
+        w.code(status); w.date(date); w.varint(seq); w.optional(note) { $0.string($1) }; w.optional(correction) { $0.bool($1) }
+    }
+}
+
+extension ConventionState.Committee: BinaryWritable {
+    func write(_ w: inout BinaryWriter) { w.string(id); w.code(kind); w.string(name); w.array(members) { $0.string($1) }; w.array(bodies) { $0.string($1) } }
+}
+
+extension ConventionState.Meeting: BinaryWritable {
+    func write(_ w: inout BinaryWriter) {
+        w.string(id); w.code(committee); w.optional(committeeId) { $0.string($1) }; w.date(date); w.varint(seq)
+        w.array(attendees) { $0.string($1) }; w.array(decisions) { $0.string($1) }; w.array(actionsReviewed) { $0.string($1) }
+    }
+}
+
+extension ConventionState.Evaluation: BinaryWritable {
+    func write(_ w: inout BinaryWriter) { w.string(id); w.date(date); w.string(scope); w.string(findings); w.elements(indicators) }
+}
+
+extension Indicator: BinaryWritable {
+    func write(_ w: inout BinaryWriter) { w.string(name); w.string(value); w.string(unit) }
+}
+
+extension Signer: BinaryWritable {}
+extension FundingBaseline: BinaryWritable {}
+
+extension ConventionState.YearCount: BinaryWritable {
+    func write(_ w: inout BinaryWriter) { w.int(year); w.int(count) }
 }
