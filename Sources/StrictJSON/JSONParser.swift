@@ -116,7 +116,14 @@ public struct JSONParser {
         return "byte 0x" + String(b, radix: 16, uppercase: true)
     }
 
-    private mutating func skipWhitespace() {
+    /// Most texts are compact: the byte at `index` is mostly not whitespace, which is
+    /// told here without a call.
+    @inline(__always) private mutating func skipWhitespace() {
+        if index < bytes.count && bytes[index] > 0x20 { return }
+        skipWhitespaceRun()
+    }
+
+    private mutating func skipWhitespaceRun() {
         let start = index
         while index < bytes.count {
             switch bytes[index] {
@@ -186,16 +193,15 @@ public struct JSONParser {
             index = start
             throw fail("non-integer-number", "number \(text) is not an integer literal: write integers without fraction or exponent")
         }
+        guard negative || overflow || value > JSONParser.maxSafeInteger else { return value }
+        // Only a refused number is made into text, for its message.
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if negative && !(value == 0 && text == "-0") || overflow || value > JSONParser.maxSafeInteger {
             index = start
             throw fail("number-out-of-range", "number \(text) is outside 0…9007199254740991")
         }
-        if negative {
-            index = start
-            throw fail("number-out-of-range", "number \(text) is negative zero, write 0")
-        }
-        return value
+        index = start
+        throw fail("number-out-of-range", "number \(text) is negative zero, write 0")
     }
 
     private static func isDelimiter(_ b: UInt8) -> Bool {

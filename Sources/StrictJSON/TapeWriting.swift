@@ -43,43 +43,41 @@ extension JSONWriter {
     ) -> Int? {
         let members = Int(tape[object].count)
         precondition(skip == 0 || members <= 64, "only the first 64 members can be left out")
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: members + extra.count) { order in
+        return withUnsafeTemporaryAllocation(of: (prefix: UInt64, m: Int).self, capacity: members + extra.count) { order in
             // A member is its key node's index; an extra one is -1 - its index in `extra`.
-            func precedes(_ a: Int, _ b: Int) -> Bool {
-                switch (a >= 0, b >= 0) {
-                case (true, true): return keyPrecedes(tape[a].bits, tape.text(a), tape[b].bits, tape.text(b))
-                case (true, false):
-                    return extra[-1 - b].key.withUTF8Bytes { y in keyPrecedes(tape[a].bits, tape.text(a), extra[-1 - b].keyPrefix, y) }
-                case (false, true):
-                    return extra[-1 - a].key.withUTF8Bytes { x in keyPrecedes(extra[-1 - a].keyPrefix, x, tape[b].bits, tape.text(b)) }
-                case (false, false): return keyPrecedes(extra[-1 - a].keyPrefix, extra[-1 - a].key, extra[-1 - b].keyPrefix, extra[-1 - b].key)
-                }
+            // Each carries its key's prefix, which decides almost every comparison
+            // without reading a key (see `keyPrecedes`).
+            func keyBytes(_ m: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+                m >= 0 ? body(tape.text(m)) : extra[-1 - m].key.withUTF8Bytes(body)
+            }
+            func precedes(_ a: (prefix: UInt64, m: Int), _ b: (prefix: UInt64, m: Int)) -> Bool {
+                if a.prefix != b.prefix && a.prefix != JSONMember.unordered && b.prefix != JSONMember.unordered { return a.prefix < b.prefix }
+                return keyBytes(a.m) { x in keyBytes(b.m) { y in utf16Precedes(bytes: x, y) } }
             }
             // Insertion sort: objects have a handful of members, often nearly in order.
             var count = 0
-            func insert(_ m: Int) {
+            func insert(_ entry: (prefix: UInt64, m: Int)) {
                 var j = count
-                while j > 0 && precedes(m, order[j - 1]) {
+                while j > 0 && precedes(entry, order[j - 1]) {
                     order[j] = order[j - 1]
                     j -= 1
                 }
-                order[j] = m
+                order[j] = entry
                 count += 1
             }
-            var key = object + 1
+            var k = object + 1
             for n in 0..<members {
-                if n >= 64 || skip & (1 << UInt64(n)) == 0 { insert(key) }
-                key = tape.nextMember(after: key)
+                if n >= 64 || skip & (1 << UInt64(n)) == 0 { insert((tape[k].bits, k)) }
+                k = tape.nextMember(after: k)
             }
-            for e in extra.indices { insert(-1 - e) }
+            for e in extra.indices { insert((extra[e].keyPrefix, -1 - e)) }
             var offset: Int?
             out.append(UInt8(ascii: "{"))
-            for (n, m) in order[0..<count].enumerated() {
+            for n in 0..<count {
+                let m = order[n].m
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 if let mark, offset == nil {
-                    let after = mark.withUTF8Buffer { mark in
-                        m >= 0 ? utf16Precedes(bytes: mark, tape.text(m)) : extra[-1 - m].key.withUTF8Bytes { utf16Precedes(bytes: mark, $0) }
-                    }
+                    let after = mark.withUTF8Buffer { mark in keyBytes(m) { utf16Precedes(bytes: mark, $0) } }
                     if after { offset = out.count }
                 }
                 if m >= 0 {
