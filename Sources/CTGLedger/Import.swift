@@ -79,7 +79,10 @@ extension Ledger {
         let parsed: Result<Envelope, Rejection> = Result { () throws(Rejection) in try Envelope(event, defaultActor: actor ?? Ledger.environmentActor) }
         let id = event.objectValue?["id"]?.stringValue
         return try appendBatch(label: nil, progress: nil) { apply in
-            var line = ParsedLine(line: 0, bytes: 0, envelope: parsed, event: nil, sniffedId: id)
+            var line = switch parsed {
+            case .success(let envelope): ParsedLine(line: 0, bytes: 0, envelope: envelope, refusal: nil, event: nil, sniffedId: id)
+            case .failure(let rejection): ParsedLine(line: 0, bytes: 0, envelope: nil, refusal: rejection, event: nil, sniffedId: id)
+            }
             try apply(&line, 0)
         }
     }
@@ -119,7 +122,9 @@ extension Ledger {
             try feed { parsed, linesBefore in
                 let line = linesBefore + parsed.pointee.line > 0 ? linesBefore + parsed.pointee.line : nil
                 do {
-                    let envelope = try parsed.pointee.envelope.get()
+                    guard let envelope = parsed.pointee.envelope else {
+                        throw parsed.pointee.refusal ?? Rejection("internal", "a line was neither parsed nor refused")
+                    }
                     do {
                         if case let .appended(seq, version) = try appender.append(envelope) {
                             try projector.apply(envelope, decoded: parsed.pointee.event, at: Rules.Position(seq: seq, version: version))

@@ -8,7 +8,11 @@ import StrictJSON
 struct ParsedLine: Sendable {
     var line: Int
     var bytes: Int
-    var envelope: Result<Envelope, Rejection>
+    /// The checked envelope; nil when the line was refused, `refusal` saying why. Two
+    /// optionals rather than a `Result`: the applying thread reads the envelope of every
+    /// event in place, where matching a result copied it whole (the error's strings too).
+    var envelope: Envelope?
+    var refusal: Rejection?
     /// The decoded payload; decoded ahead even for events that will turn out to be
     /// retries, whose decoding error (if any) is then never reported. When set, the
     /// envelope does not carry its payload tree (see `Envelope.parsingPayload`).
@@ -20,9 +24,9 @@ struct ParsedLine: Sendable {
         do {
             var (envelope, data) = try Envelope.parsingPayload(line: line, defaultActor: actor, tape: tape)
             let event = Result { () throws(Rejection) in try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: &data) }
-            return ParsedLine(line: number, bytes: line.count + 1, envelope: .success(envelope), event: event, sniffedId: nil)
+            return ParsedLine(line: number, bytes: line.count + 1, envelope: envelope, refusal: nil, event: event, sniffedId: nil)
         } catch {
-            return ParsedLine(line: number, bytes: line.count + 1, envelope: .failure(error), event: nil, sniffedId: Envelope.sniffId(line))
+            return ParsedLine(line: number, bytes: line.count + 1, envelope: nil, refusal: error, event: nil, sniffedId: Envelope.sniffId(line))
         }
     }
 
@@ -127,7 +131,7 @@ struct ParsedLine: Sendable {
 
     private static func failure(_ error: any Error, line: Int) -> ParsedLine {
         let rejection = error as? Rejection ?? Rejection("read-failed", "\(error)")
-        return ParsedLine(line: line, bytes: 0, envelope: .failure(rejection), event: nil, sniffedId: nil)
+        return ParsedLine(line: line, bytes: 0, envelope: nil, refusal: rejection, event: nil, sniffedId: nil)
     }
 }
 

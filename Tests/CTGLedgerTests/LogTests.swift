@@ -109,9 +109,10 @@ struct LogTests {
             var linesBefore = 0
             while let chunk = pipeline.nextChunk() {
                 for item in chunk.items {
-                    switch item.envelope {
-                    case .success(let envelope): seen.append("\(linesBefore + item.line) \(envelope.id)")
-                    case .failure(let rejection): seen.append("\(linesBefore + item.line) \(rejection.code)")
+                    if let envelope = item.envelope {
+                        seen.append("\(linesBefore + item.line) \(envelope.id)")
+                    } else {
+                        seen.append("\(linesBefore + item.line) \(item.refusal?.code ?? "neither")")
                     }
                 }
                 linesBefore += chunk.lines
