@@ -316,18 +316,20 @@ public struct FundingSlot: Hashable, Sendable {
         out.reserveCapacity(stream.utf8.count + funder.utf8.count + beneficiaryKey.utf8.count + (facility?.utf8.count ?? 0) + 64)
         // Each part: its length (u32, big-endian), then its bytes; written in place
         // rather than through a temporary array per part.
-        func part(_ bytes: String.UTF8View, marker: UInt8? = nil) {
+        // Bytes copied from where each string keeps them (appending a string's UTF-8
+        // view went byte by byte).
+        func part(_ bytes: UnsafeBufferPointer<UInt8>, marker: UInt8? = nil) {
             let count = bytes.count + (marker == nil ? 0 : 1)
             withUnsafeBytes(of: UInt32(count).bigEndian) { out.append(contentsOf: $0) }
             if let marker { out.append(marker) }
             out.append(contentsOf: bytes)
         }
-        part(stream.utf8)
-        part(funder.utf8)
-        part(beneficiaryKey.utf8)
-        if let facility { part(facility.utf8, marker: UInt8(ascii: "+")) } else { part("-".utf8) }
-        part(scheme.rawValue.utf8)
-        part(String(year).utf8)
+        stream.withUTF8Bytes { part($0) }
+        funder.withUTF8Bytes { part($0) }
+        beneficiaryKey.withUTF8Bytes { part($0) }
+        if let facility { facility.withUTF8Bytes { part($0, marker: UInt8(ascii: "+")) } } else { "-".withUTF8Bytes { part($0) } }
+        scheme.rawValue.withUTF8Bytes { part($0) }
+        DecimalDigits.with(UInt64(year)) { part($0) }
         keyBytes = out
     }
 
