@@ -140,6 +140,9 @@ public final class Transaction {
         var v = MDB_val(mv_size: count, mv_data: nil)
         try check(put(db, &k, &v, flags.rawValue | UInt32(MDB_RESERVE)))
         body(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
+        // With `.append`, the next value of this database goes below this one in the
+        // same page: its cache lines are asked for now, to be there when it is written.
+        if flags.contains(.append), let start = v.mv_data { ctg_prefetch_below_for_write(start, UInt(min(count + 64, 1024))) }
     }
 
     /// Stores `value` under `key` unless the key is there already, in one search: returns
