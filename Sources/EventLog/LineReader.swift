@@ -10,6 +10,8 @@ import Glibc
 /// belongs to the range before, and the last line is read past the range's end.
 public final class LineReader {
     public static let defaultMaxLineBytes = 1 << 20
+    /// How far past a range's end a read goes, for the line that straddles it.
+    static let readPastRange = 16 << 10
 
     private let fd: Int32
     private let maxLineBytes: Int
@@ -123,8 +125,12 @@ public final class LineReader {
             start = 0
             end = count
         }
+        // In a range, only the line that straddles its end is read past it: the read
+        // stops a little after the end (the rest of a longer line comes by further
+        // reads). Filling the whole buffer read a 256 KiB range's bytes four times over.
+        let wanted = limit == .max ? Int.max : max(limit - (bufferOffset + end), 0) + LineReader.readPastRange
         let n = buffer.withUnsafeMutableBufferPointer { b in
-            read(fd, b.baseAddress! + end, b.count - end)
+            read(fd, b.baseAddress! + end, min(b.count - end, wanted))
         }
         if n < 0 {
             if errno == EINTR { return }

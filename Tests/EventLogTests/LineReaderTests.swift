@@ -52,4 +52,21 @@ struct LineReaderTests {
         #expect(head == ["ok"])
         #expect(reader.lineNumber == 2)
     }
+
+    @Test("a line that starts in a range and runs far past its end is read whole, across several reads, and only by that range")
+    func longLineStraddlingTheEnd() throws {
+        // Lines of 40 000 to 90 000 bytes around range ends 64 KiB apart: each straddling
+        // line is longer than what one read takes past a range's end.
+        var lines: [String] = []
+        for i in 0..<12 { lines.append("\(i):" + String(repeating: Character(UnicodeScalar(UInt8(97 + i))), count: 40_000 + 4_567 * i)) }
+        let path = try Self.file(lines.joined(separator: "\n") + "\n")
+        defer { unlink(path) }
+        let size = lines.reduce(0) { $0 + $1.utf8.count + 1 }
+        let step = 64 << 10
+        var seen: [String] = []
+        for start in stride(from: 0, to: size, by: step) {
+            seen += try Self.lines(path, from: start, until: start + step >= size ? .max : start + step).map(\.1)
+        }
+        #expect(seen == lines)
+    }
 }
