@@ -63,7 +63,10 @@ public struct TableData: Sendable {
 
 /// A query's answer in every format.
 public struct Report: Sendable {
-    public var json: JSONValue
+    /// The report as JSON, made when it is asked for: table and CSV output never need
+    /// it, and for a replay of thousands of conventions it is most of the work.
+    public var json: JSONValue { makeJSON() }
+    private let makeJSON: @Sendable () -> JSONValue
     public var tables: [TableData]
     /// Lines printed before the tables in table format (a convention's summary).
     public var preamble: [String]
@@ -72,7 +75,12 @@ public struct Report: Sendable {
     public var csvTable: TableData?
 
     public init(json: JSONValue, tables: [TableData], preamble: [String] = []) {
-        self.json = json
+        self.init(lazyJSON: { json }, tables: tables, preamble: preamble)
+    }
+
+    /// A report whose JSON is made by `lazyJSON` only if it is printed or read.
+    public init(lazyJSON: @escaping @Sendable () -> JSONValue, tables: [TableData], preamble: [String] = []) {
+        makeJSON = lazyJSON
         self.tables = tables
         self.preamble = preamble
     }

@@ -72,10 +72,12 @@ extension Ledger {
             let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log)
             defer { pipeline.close() }
             while let chunk = pipeline.nextChunk() {
-                for parsed in chunk.items {
-                    try Ledger.replay(parsed, into: &projector)
-                    progress?.advance()
-                    count += 1
+                try chunk.items.withUnsafeBufferPointer { items in
+                    for i in items.indices {
+                        try Ledger.replay(items.baseAddress! + i, into: &projector)
+                        progress?.advance()
+                        count += 1
+                    }
                 }
                 pipeline.discard(chunk)
             }
@@ -95,10 +97,11 @@ extension Ledger {
 
     /// Applies one stored event, decoded ahead, to projections; a stored event that the
     /// rules now refuse means the store was changed outside the ledger.
-    static func replay<KV>(_ parsed: ParsedRecord, into projector: inout ProjectionWriter<KV>) throws {
-        guard let record = parsed.record else { throw Ledger.damaged(parsed.seq) }
+    /// The event is lent from its chunk: a copy retained every field of it.
+    static func replay<KV>(_ parsed: UnsafePointer<ParsedRecord>, into projector: inout ProjectionWriter<KV>) throws {
+        guard let record = parsed.pointee.record else { throw Ledger.damaged(parsed.pointee.seq) }
         do {
-            try projector.apply(try parsed.envelope.get(), decoded: parsed.event, at: Rules.Position(seq: record.seq, version: record.version))
+            try projector.apply(try parsed.pointee.envelope.get(), decoded: parsed.pointee.event, at: Rules.Position(seq: record.seq, version: record.version))
         } catch let rejection as Rejection {
             throw LedgerError(code: "replay-rejected", message: "stored event at seq \(record.seq) no longer passes the rules: \(rejection)")
         }

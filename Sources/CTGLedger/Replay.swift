@@ -27,6 +27,12 @@ public struct ReplayOutcome {
     /// Events inside the bounds that the rules refused once later-dated events were left out.
     public var notes: [String] = []
     public var reader: ProjectionReader<MemoryTables> { ProjectionReader(tables) }
+
+    /// Lets go of the replayed tables on another thread, once the caller is done with
+    /// them: freeing a large replay only delays a command's exit (see `Discard`).
+    public consuming func discard() {
+        Discard.later(self)
+    }
 }
 
 extension Ledger {
@@ -43,24 +49,28 @@ extension Ledger {
         }
         defer { pipeline.close() }
         while let chunk = pipeline.nextChunk() {
-            for parsed in chunk.items {
-                if let asOf = bound.asOf {
-                    guard let record = parsed.record else { throw Ledger.damaged(parsed.seq) }
-                    let envelope = try parsed.envelope.get()
-                    guard envelope.businessDate <= asOf else { continue }
-                    do {
-                        try projector.apply(envelope, decoded: parsed.event, at: Rules.Position(seq: record.seq, version: record.version))
-                    } catch let rejection as Rejection {
-                        // A business-date view leaves out later-dated events that this one
-                        // may rely on (a correction recorded with an earlier date, say).
-                        outcome.notes.append("seq \(parsed.seq) (\(envelope.id)) left out of the as-of view: \(rejection)")
-                        continue
+            // Events lent from their chunk (see `Ledger.replay(_:into:)`).
+            try chunk.items.withUnsafeBufferPointer { items in
+                for i in items.indices {
+                    let parsed = items.baseAddress! + i
+                    if let asOf = bound.asOf {
+                        guard let record = parsed.pointee.record else { throw Ledger.damaged(parsed.pointee.seq) }
+                        let envelope = try parsed.pointee.envelope.get()
+                        guard envelope.businessDate <= asOf else { continue }
+                        do {
+                            try projector.apply(envelope, decoded: parsed.pointee.event, at: Rules.Position(seq: record.seq, version: record.version))
+                        } catch let rejection as Rejection {
+                            // A business-date view leaves out later-dated events that this one
+                            // may rely on (a correction recorded with an earlier date, say).
+                            outcome.notes.append("seq \(parsed.pointee.seq) (\(envelope.id)) left out of the as-of view: \(rejection)")
+                            continue
+                        }
+                    } else {
+                        try Ledger.replay(parsed, into: &projector)
                     }
-                } else {
-                    try Ledger.replay(parsed, into: &projector)
+                    outcome.replayed += 1
+                    outcome.lastSeq = parsed.pointee.seq
                 }
-                outcome.replayed += 1
-                outcome.lastSeq = parsed.seq
             }
             pipeline.discard(chunk)
         }
@@ -78,15 +88,19 @@ extension Reports {
         if let convention { states = states.filter { $0.id.sameBytes(convention) } }
         let groups = try reader.totals(by: grouping, scope: TotalsScope(convention: convention, year: year))
         let funding = Reports.funding(by: grouping, groups: groups)
-        let json = object([
-            ("conventions", .array(states.map { conventionJSON($0, asOf: asOf) })),
-            ("funding", funding.json),
-        ])
+        let fundingJSON = funding.json
+        let conventionStates = states
         var list = Reports.conventions(states, asOf: asOf).tables
         list[0].title = "Conventions after \(outcome.replayed) events (last seq \(outcome.lastSeq))"
         var fundingTable = funding.tables[0]
         fundingTable.title = "\nFunding by \(grouping.rawValue)"
-        var report = Report(json: json, tables: list + [fundingTable])
+        var report = Report(
+            lazyJSON: {
+                object([
+                    ("conventions", .array(conventionStates.map { conventionJSON($0, asOf: asOf) })),
+                    ("funding", fundingJSON),
+                ])
+            }, tables: list + [fundingTable])
         report.csvTable = funding.csvTable
         return report
     }

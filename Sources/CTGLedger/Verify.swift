@@ -22,8 +22,7 @@ extension Ledger {
         try environment.read { txn in
             var result = VerifyResult()
             let reader = LogReader(txn: txn, tables: log)
-            let memory = MemoryTables()
-            var projector = ProjectionWriter(memory)
+            var projector = ProjectionWriter(MemoryTables())
             var versions: [Key: UInt64] = [:]
             var expectedSeq: UInt64 = 1
             var previousHash = EventRecord.zeroHash
@@ -32,9 +31,10 @@ extension Ledger {
                 result.problems.append("seq \(seq): \(message)")
             }
             progress?.start(totalBytes: nil)
-            func check(_ parsed: ParsedRecord) throws -> Bool {
-                let seq = parsed.seq
-                let record = parsed.record
+            // Lent from its chunk: a copy retained every field of the record and its event.
+            func check(_ parsed: UnsafePointer<ParsedRecord>) throws -> Bool {
+                let seq = parsed.pointee.seq
+                let record = parsed.pointee.record
                 guard seq == expectedSeq else {
                     fail(expectedSeq, "missing: the log jumps from seq \(expectedSeq - 1) to \(seq)")
                     return false
@@ -47,13 +47,13 @@ extension Ledger {
                     fail(seq, "prevHash \(Hex.string(record.prevHash)) is not the hash \(Hex.string(previousHash)) of seq \(seq - 1)")
                     return false
                 }
-                guard parsed.hashMatches else {
+                guard parsed.pointee.hashMatches else {
                     fail(seq, "content does not match its hash \(Hex.string(record.hash)) (recomputed \(Hex.string(record.recomputedHash)))")
                     return false
                 }
                 let envelope: Envelope
                 do {
-                    envelope = try parsed.envelope.get()
+                    envelope = try parsed.pointee.envelope.get()
                 } catch {
                     fail(seq, "the stored event is not a valid envelope: \(error)")
                     return false
@@ -66,7 +66,7 @@ extension Ledger {
                 }
                 versions[key] = record.version
                 // Looked up by the reading threads (`ParsedRecord.misIndex`).
-                switch parsed.misIndex {
+                switch parsed.pointee.misIndex {
                 case .stream?:
                     fail(seq, "the stream index does not point \(envelope.stream) version \(record.version) to this seq")
                     return false
@@ -77,7 +77,7 @@ extension Ledger {
                     break
                 }
                 do {
-                    try projector.apply(envelope, decoded: parsed.event, at: Rules.Position(seq: seq, version: record.version))
+                    try projector.apply(envelope, decoded: parsed.pointee.event, at: Rules.Position(seq: seq, version: record.version))
                 } catch {
                     fail(seq, "the event does not pass the rules on replay: \(error)")
                     return false
@@ -96,9 +96,11 @@ extension Ledger {
             let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log, checkHashes: true) { $0.seq <= snapshotLast }
             defer { pipeline.close() }
             chunks: while let chunk = pipeline.nextChunk() {
-                for parsed in chunk.items {
-                    guard try check(parsed) else { break chunks }
+                let passed = try chunk.items.withUnsafeBufferPointer { items in
+                    for i in items.indices { guard try check(items.baseAddress! + i) else { return false } }
+                    return true
                 }
+                guard passed else { break }
                 pipeline.discard(chunk)
             }
             _ = try probe.lastSeq()
@@ -108,7 +110,11 @@ extension Ledger {
             try checkIndexes(txn, reader: reader, result: &result, versions: versions, lastHash: previousHash)
             guard result.ok else { return result }
             try projector.flush()
-            try compareProjections(stored: LMDBTables(txn, projectionDatabases), replayed: memory, result: &result)
+            try compareProjections(stored: LMDBTables(txn, projectionDatabases), replayed: projector.kv, result: &result)
+            // The replay is let go of elsewhere, its last references taken from here.
+            let replay = (projector, versions)
+            (projector, versions) = (ProjectionWriter(MemoryTables()), [:])
+            Discard.later(replay)
             return result
         }
     }

@@ -111,6 +111,7 @@ struct ReplayCommand: ParsableCommand {
                 throw LedgerError(code: "unknown-convention", message: "there is no convention \(convention) in the replayed events")
             }
             output.print(try Reports.replay(outcome, convention: funding.convention, by: funding.by, year: funding.year, asOf: asOf))
+            outcome.discard()
         }
     }
 }
