@@ -22,7 +22,10 @@ extension Ledger {
         try environment.read { txn in
             var result = VerifyResult()
             let reader = LogReader(txn: txn, tables: log)
+            // Sized for what the stored projections hold, which the replay must equal.
             var projector = ProjectionWriter(MemoryTables())
+            let stored = LMDBTables(txn, projectionDatabases)
+            for table in Table.allCases { projector.kv.reserve(table, try stored.count(table)) }
             var versions: [Key: UInt64] = [:]
             var expectedSeq: UInt64 = 1
             var previousHash = EventRecord.zeroHash
@@ -110,7 +113,7 @@ extension Ledger {
             try checkIndexes(txn, reader: reader, result: &result, versions: versions, lastHash: previousHash)
             guard result.ok else { return result }
             try projector.flush()
-            try compareProjections(stored: LMDBTables(txn, projectionDatabases), replayed: projector.kv, result: &result)
+            try compareProjections(stored: stored, replayed: projector.kv, result: &result)
             // The replay is let go of elsewhere, its last references taken from here.
             let replay = (projector, versions)
             (projector, versions) = (ProjectionWriter(MemoryTables()), [:])
