@@ -146,8 +146,18 @@ struct ParsedRecord: Sendable {
     /// Which of the id and stream indexes fails to point the event to this seq; only
     /// looked up when asked for (by verify).
     var misIndex: LogReader.MisIndex?
-    var envelope: Result<Envelope, Rejection>
+    /// The stored event's envelope; nil when it is not one, `refusal` saying why (two
+    /// optionals, not a `Result`, for the same reason as `ParsedLine`'s).
+    var envelope: Envelope?
+    var refusal: Rejection?
     var event: Result<DomainEvent, Rejection>?
+
+    /// The envelope, or why the stored event is not one, for a caller holding the
+    /// record by address (reading the fields copies nothing else).
+    static func envelope(_ parsed: UnsafePointer<ParsedRecord>) throws(Rejection) -> Envelope {
+        if let envelope = parsed.pointee.envelope { return envelope }
+        throw parsed.pointee.refusal ?? Rejection("store-damaged", "undecodable record")
+    }
 
     /// Stored events per chunk: a chunk covers this many seqs.
     static var chunkSeqs: UInt64 { 512 }
@@ -175,14 +185,14 @@ struct ParsedRecord: Sendable {
                         try log.forEach(from: first) { seq, record in
                             guard seq <= last else { isLast = false; return false }
                             guard let record else {
-                                items.append(ParsedRecord(seq: seq, record: nil, hashMatches: false, envelope: .failure(Rejection("store-damaged", "undecodable record")), event: nil))
+                                items.append(ParsedRecord(seq: seq, record: nil, hashMatches: false, envelope: nil, refusal: Rejection("store-damaged", "undecodable record"), event: nil))
                                 return true
                             }
                             guard until(record) else { return false }
                             var parsed = parse(record, checkHash: checkHashes, tape: tape)
                             // Index entries of a stored seq never change, so this snapshot
                             // answers for the caller's.
-                            if checkHashes, case .success(let envelope) = parsed.envelope {
+                            if checkHashes, let envelope = parsed.envelope {
                                 parsed.misIndex = try log.misIndex(envelope, at: seq, version: record.version)
                             }
                             items.append(parsed)
@@ -208,9 +218,9 @@ struct ParsedRecord: Sendable {
             // A payload that does not decode keeps its rejection, thrown by the applying
             // thread in order.
             let event = Result { () throws(Rejection) in try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: &data) }
-            return ParsedRecord(seq: record.seq, record: record, hashMatches: hashMatches, envelope: .success(envelope), event: event)
+            return ParsedRecord(seq: record.seq, record: record, hashMatches: hashMatches, envelope: envelope, refusal: nil, event: event)
         } catch {
-            return ParsedRecord(seq: record.seq, record: record, hashMatches: hashMatches, envelope: .failure(error), event: nil)
+            return ParsedRecord(seq: record.seq, record: record, hashMatches: hashMatches, envelope: nil, refusal: error, event: nil)
         }
     }
 }

@@ -101,7 +101,7 @@ extension Ledger {
     static func replay<KV>(_ parsed: UnsafePointer<ParsedRecord>, into projector: inout ProjectionWriter<KV>) throws {
         guard let record = parsed.pointee.record else { throw Ledger.damaged(parsed.pointee.seq) }
         do {
-            try projector.apply(try parsed.pointee.envelope.get(), decoded: parsed.pointee.event, at: Rules.Position(seq: record.seq, version: record.version))
+            try projector.apply(try ParsedRecord.envelope(parsed), decoded: parsed.pointee.event, at: Rules.Position(seq: record.seq, version: record.version))
         } catch let rejection as Rejection {
             throw LedgerError(code: "replay-rejected", message: "stored event at seq \(record.seq) no longer passes the rules: \(rejection)")
         }

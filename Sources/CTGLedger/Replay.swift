@@ -55,7 +55,7 @@ extension Ledger {
                     let parsed = items.baseAddress! + i
                     if let asOf = bound.asOf {
                         guard let record = parsed.pointee.record else { throw Ledger.damaged(parsed.pointee.seq) }
-                        let envelope = try parsed.pointee.envelope.get()
+                        let envelope = try ParsedRecord.envelope(parsed)
                         guard envelope.businessDate <= asOf else { continue }
                         do {
                             try projector.apply(envelope, decoded: parsed.pointee.event, at: Rules.Position(seq: record.seq, version: record.version))

@@ -56,18 +56,21 @@ extension Ledger {
                 }
                 let envelope: Envelope
                 do {
-                    envelope = try parsed.pointee.envelope.get()
+                    envelope = try ParsedRecord.envelope(parsed)
                 } catch {
                     fail(seq, "the stored event is not a valid envelope: \(error)")
                     return false
                 }
-                let key = Key(envelope.stream)
-                let expectedVersion = (versions[key] ?? 0) + 1
+                // The stream's key and hash were made by the reading thread; one lookup
+                // finds the version and the place to update it.
+                let key = envelope.streamKey
+                let place = versions.index(forKey: key)
+                let expectedVersion = (place.map { versions.values[$0] } ?? 0) + 1
                 guard record.version == expectedVersion else {
                     fail(seq, "version \(record.version) of stream \(envelope.stream), expected \(expectedVersion)")
                     return false
                 }
-                versions[key] = record.version
+                if let place { versions.values[place] = record.version } else { versions[key] = record.version }
                 // Looked up by the reading threads (`ParsedRecord.misIndex`).
                 switch parsed.pointee.misIndex {
                 case .stream?:
