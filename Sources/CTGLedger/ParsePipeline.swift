@@ -212,7 +212,7 @@ struct ParsedRecord: Sendable {
     /// `checkHashes` (verify): also recomputes each hash and checks each event's index entries.
     /// `tape`: the reading thread's, reused from record to record.
     static func parse(_ record: EventRecord, checkHash: Bool, tape: JSONTape) -> ParsedRecord {
-        let hashMatches = !checkHash || record.recomputedHash == record.hash
+        let hashMatches = !checkHash || record.recomputedHash == record.hashDigest
         do {
             var (envelope, data) = try record.envelopeAndPayload(tape: tape)
             // A payload that does not decode keeps its rejection, thrown by the applying

@@ -28,7 +28,7 @@ extension Ledger {
             for table in Table.allCases { projector.kv.reserve(table, try stored.count(table)) }
             var versions: [Key: UInt64] = [:]
             var expectedSeq: UInt64 = 1
-            var previousHash = EventRecord.zeroHash
+            var previousHash = ChainHash.zero
             func fail(_ seq: UInt64, _ message: String) {
                 if result.firstBadSeq == nil { result.firstBadSeq = seq }
                 result.problems.append("seq \(seq): \(message)")
@@ -46,12 +46,12 @@ extension Ledger {
                     fail(seq, "the stored record cannot be decoded")
                     return false
                 }
-                guard record.prevHash == previousHash else {
-                    fail(seq, "prevHash \(Hex.string(record.prevHash)) is not the hash \(Hex.string(previousHash)) of seq \(seq - 1)")
+                guard record.prevHashDigest == previousHash else {
+                    fail(seq, "prevHash \(Hex.string(record.prevHash)) is not the hash \(Hex.string(previousHash.bytes)) of seq \(seq - 1)")
                     return false
                 }
                 guard parsed.pointee.hashMatches else {
-                    fail(seq, "content does not match its hash \(Hex.string(record.hash)) (recomputed \(Hex.string(record.recomputedHash)))")
+                    fail(seq, "content does not match its hash \(Hex.string(record.hash)) (recomputed \(Hex.string(record.recomputedHash.bytes)))")
                     return false
                 }
                 let envelope: Envelope
@@ -88,7 +88,7 @@ extension Ledger {
                     fail(seq, "the event does not pass the rules on replay: \(error)")
                     return false
                 }
-                previousHash = record.hash
+                previousHash = record.hashDigest
                 expectedSeq += 1
                 result.events += 1
                 progress?.advance()
@@ -113,7 +113,7 @@ extension Ledger {
             progress?.finish(events: Int(result.events))
             guard result.ok else { return result }
             result.streams = versions.count
-            try checkIndexes(txn, reader: reader, result: &result, versions: versions, lastHash: previousHash)
+            try checkIndexes(txn, reader: reader, result: &result, versions: versions, lastHash: previousHash.bytes)
             guard result.ok else { return result }
             try projector.flush()
             try compareProjections(stored: stored, replayed: projector.kv, result: &result)

@@ -17,6 +17,12 @@ public struct ChainHash: Equatable, Sendable {
         }
     }
 
+    /// The digest in the 32 bytes of `bytes`.
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 32, "a SHA-256 digest has 32 bytes")
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) }
+    }
+
     /// Writes the digest made by `body` into 32 bytes it is given.
     init(writing body: (UnsafeMutableRawBufferPointer) -> Void) {
         withUnsafeMutableBytes(of: &words) { body($0) }

@@ -13,19 +13,24 @@ public final class EventRecord: Sendable {
     public let seq: UInt64
     public let version: UInt64
     public let recordedAt: String
-    public let prevHash: [UInt8]
-    public let hash: [UInt8]
+    /// The hashes held inline (no array each per record read back): verify reads them
+    /// for every record, and compares them.
+    public let prevHashDigest: ChainHash
+    public let hashDigest: ChainHash
     public let canonical: [UInt8]
     public let ledgerOffset: Int
 
+    public var prevHash: [UInt8] { prevHashDigest.bytes }
+    public var hash: [UInt8] { hashDigest.bytes }
+
     public static let zeroHash = [UInt8](repeating: 0, count: 32)
 
-    init(seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8], hash: [UInt8], canonical: [UInt8], ledgerOffset: Int) {
+    init(seq: UInt64, version: UInt64, recordedAt: String, prevHash: ChainHash, hash: ChainHash, canonical: [UInt8], ledgerOffset: Int) {
         self.seq = seq
         self.version = version
         self.recordedAt = recordedAt
-        self.prevHash = prevHash
-        self.hash = hash
+        self.prevHashDigest = prevHash
+        self.hashDigest = hash
         self.canonical = canonical
         self.ledgerOffset = ledgerOffset
     }
@@ -75,10 +80,12 @@ public final class EventRecord: Sendable {
     }
 
     /// The recomputed hash, to compare with the stored one.
-    public var recomputedHash: [UInt8] {
-        EventRecord.computeHash(
-            canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version,
-            recordedAt: recordedAt, prevHash: prevHash)
+    public var recomputedHash: ChainHash {
+        ChainHash { digest in
+            EventRecord.finishHash(
+                Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset), canonical: canonical, ledgerOffset: ledgerOffset,
+                seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHashDigest, into: digest)
+        }
     }
 
     /// The most bytes a ledger member takes: two hashes, a recording time of at most
@@ -86,7 +93,7 @@ public final class EventRecord: Sendable {
     static let ledgerMemberCapacity = 512
 
     /// `"ledger":{…},` in canonical key order, hash first when given.
-    static func ledgerMember(hash: [UInt8]?, prevHash: [UInt8], recordedAt: String, seq: UInt64, version: UInt64) -> [UInt8] {
+    static func ledgerMember(hash: ChainHash?, prevHash: ChainHash, recordedAt: String, seq: UInt64, version: UInt64) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: ledgerMemberCapacity) { buffer, count in
             var out = ByteWriter(buffer)
             prevHash.withUnsafeBytes { prevHash in
@@ -100,7 +107,7 @@ public final class EventRecord: Sendable {
     public var exportLine: [UInt8] {
         var out = [UInt8](canonical[0..<ledgerOffset])
         out.reserveCapacity(canonical.count + 260)
-        out.append(contentsOf: EventRecord.ledgerMember(hash: hash, prevHash: prevHash, recordedAt: recordedAt, seq: seq, version: version))
+        out.append(contentsOf: EventRecord.ledgerMember(hash: hashDigest, prevHash: prevHashDigest, recordedAt: recordedAt, seq: seq, version: version))
         out.append(contentsOf: canonical[ledgerOffset...])
         return out
     }
@@ -130,8 +137,8 @@ public final class EventRecord: Sendable {
     public static func decode(seq: UInt64, _ bytes: UnsafeRawBufferPointer) -> EventRecord? {
         guard bytes.count >= 8 + 64 + 1 else { return nil }
         let version = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-        let prevHash = [UInt8](bytes[8..<40])
-        let hash = [UInt8](bytes[40..<72])
+        let prevHash = ChainHash(UnsafeRawBufferPointer(rebasing: bytes[8..<40]))
+        let hash = ChainHash(UnsafeRawBufferPointer(rebasing: bytes[40..<72]))
         let tsLength = Int(bytes[72])
         let tsEnd = 73 + tsLength
         guard bytes.count >= tsEnd + 4 else { return nil }
@@ -207,10 +214,6 @@ struct ByteWriter {
         text.withUTF8Bytes { append(UnsafeRawBufferPointer($0)) }
     }
 
-    mutating func appendHex(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { appendHex($0) }
-    }
-
     mutating func appendHex(_ bytes: UnsafeRawBufferPointer) {
         precondition(count + 2 * bytes.count <= buffer.count, "ByteWriter overflow")
         let out = buffer.baseAddress! + count
@@ -226,11 +229,11 @@ struct ByteWriter {
     }
 
     /// `"ledger":{…},` in canonical key order, hash first when given.
-    mutating func ledgerMember(hash: [UInt8]?, prevHash: UnsafeRawBufferPointer, recordedAt: String, seq: UInt64, version: UInt64) {
+    mutating func ledgerMember(hash: ChainHash?, prevHash: UnsafeRawBufferPointer, recordedAt: String, seq: UInt64, version: UInt64) {
         append(#""ledger":{"#)
         if let hash {
             append(#""hash":""#)
-            appendHex(hash)
+            hash.withUnsafeBytes { appendHex($0) }
             append(#"","#)
         }
         append(#""prevHash":""#)
