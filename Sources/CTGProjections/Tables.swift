@@ -105,10 +105,21 @@ public struct LMDBTables: KeyValueTables {
 /// The projection tables in memory, for replays that must not touch the store.
 public final class MemoryTables: KeyValueTables {
     /// By `Table.index`: a dictionary keyed by the table would hash its name at every
-    /// access, and a replay makes hundreds of thousands of them.
-    private var tables = [[Bytes: [UInt8]]](repeating: [:], count: Table.allCases.count)
+    /// access, and a replay makes hundreds of thousands of them. In memory of their own
+    /// rather than an array property: changing an entry through the array checked the
+    /// class's exclusive access and the array's uniqueness, and retained, at every put.
+    private let tables: UnsafeMutablePointer<[Bytes: [UInt8]]>
+    private static let tableCount = Table.allCases.count
 
-    public init() {}
+    public init() {
+        tables = .allocate(capacity: Self.tableCount)
+        tables.initialize(repeating: [:], count: Self.tableCount)
+    }
+
+    deinit {
+        tables.deinitialize(count: Self.tableCount)
+        tables.deallocate()
+    }
 
     /// Makes room for `count` entries in `table` at once: a replay's tables grew by
     /// doubling, each time rehashing every entry (a tenth of verify's time at 200 000
@@ -122,7 +133,7 @@ public final class MemoryTables: KeyValueTables {
     public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table.index][Bytes(key)] = nil }
     public func isEmpty(_ table: Table) throws -> Bool { count(table) == 0 }
     public func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws {
-        try put(table, [UInt8](key), [UInt8](value))
+        tables[table.index][Bytes([UInt8](key))] = [UInt8](value)
     }
     public func contains(_ table: Table, key: UnsafeRawBufferPointer) throws -> Bool { tables[table.index][Bytes([UInt8](key))] != nil }
 
