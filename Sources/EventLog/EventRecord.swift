@@ -35,28 +35,9 @@ public final class EventRecord: Sendable {
         self.ledgerOffset = ledgerOffset
     }
 
-    /// The SHA-256 of the exported event without `ledger.hash`, per spec §2.
-    public static func computeHash(
-        canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8]
-    ) -> [UInt8] {
-        finishHash(Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset), canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash)
-    }
-
     /// The hash of a record whose canonical bytes before the `ledger` member left the
-    /// SHA-256 state `prefix` (see `Envelope.takePrefixHasher`): what appending computes.
-    static func finishHash(
-        _ prefix: SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: [UInt8]
-    ) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
-            finishHash(
-                prefix, canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version, recordedAt: recordedAt,
-                prevHash: ChainHash(prevHash), into: UnsafeMutableRawBufferPointer(buffer))
-            count = 32
-        }
-    }
-
-    /// `finishHash` written into the 32 bytes of `digest` (on the appender's stack: no
-    /// array made and freed per event).
+    /// SHA-256 state `prefix` (see `Envelope.takePrefixHasher`), written into the 32 bytes
+    /// of `digest` (inline in a `ChainHash`: no array made and freed per event).
     static func finishHash(
         _ prefix: consuming SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: ChainHash,
         into digest: UnsafeMutableRawBufferPointer
@@ -79,7 +60,8 @@ public final class EventRecord: Sendable {
         hasher.finalize().withUnsafeBytes { digest.copyMemory(from: $0) }
     }
 
-    /// The recomputed hash, to compare with the stored one.
+    /// The SHA-256 of the exported event without `ledger.hash` (spec §2), recomputed
+    /// from the stored bytes, to compare with the stored hash.
     public var recomputedHash: ChainHash {
         ChainHash { digest in
             EventRecord.finishHash(

@@ -83,10 +83,10 @@ public struct ObjectReader {
     private mutating func optionalNode(bytes key: UnsafeBufferPointer<UInt8>) -> Int? {
         let n = Int(tape[node].count)
         guard n > 0 else { return nil }
-        // Fields are mostly read in the order they are written: the search starts after
-        // the member found last and wraps around.
         let prefix = JSONMember.prefix(of: key)
         if let keyFilter, keyFilter & ObjectReader.filterBit(prefix) == 0 { return nil }
+        // Fields are mostly read in the order they are written: the search starts after
+        // the member found last and wraps around.
         var (ordinal, k) = hint.ordinal < n ? hint : (0, node + 1)
         // A key of at most 8 bytes is all in its prefix: equal prefixes and lengths are
         // equal keys (the length tells "a" from "a\u{0}", which pad to the same prefix).
