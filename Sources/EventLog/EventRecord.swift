@@ -1,4 +1,7 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 import StrictJSON
 
 /// One stored event: its stored form and the ledger fields appending gave it.
@@ -115,8 +118,10 @@ public final class EventRecord: Sendable {
         canonical.withUnsafeBytes { out.append($0) }
     }
 
-    /// Decodes a stored value; nil when its layout is damaged.
-    public static func decode(seq: UInt64, _ bytes: UnsafeRawBufferPointer) -> EventRecord? {
+    /// Decodes a stored value; nil when its layout is damaged. `sameBatch`: the recording
+    /// time of a record read just before, taken instead of a new string when the bytes
+    /// are the same (all the records of a batch share theirs).
+    public static func decode(seq: UInt64, _ bytes: UnsafeRawBufferPointer, sameBatch: String? = nil) -> EventRecord? {
         guard bytes.count >= 8 + 64 + 1 else { return nil }
         let version = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         let prevHash = ChainHash(UnsafeRawBufferPointer(rebasing: bytes[8..<40]))
@@ -124,7 +129,10 @@ public final class EventRecord: Sendable {
         let tsLength = Int(bytes[72])
         let tsEnd = 73 + tsLength
         guard bytes.count >= tsEnd + 4 else { return nil }
-        let recordedAt = String(decoding: bytes[73..<tsEnd], as: UTF8.self)
+        let written = UnsafeRawBufferPointer(rebasing: bytes[73..<tsEnd])
+        let recordedAt = sameBatch.flatMap { previous in
+            previous.withUTF8Bytes { $0.count == written.count && memcmp($0.baseAddress!, written.baseAddress!, written.count) == 0 } ? previous : nil
+        } ?? String(decoding: written, as: UTF8.self)
         let offset = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: tsEnd, as: UInt32.self)))
         let canonical = [UInt8](bytes[(tsEnd + 4)...])
         guard offset > 0, offset < canonical.count else { return nil }

@@ -65,9 +65,13 @@ public struct LogReader {
     public func forEach(from: UInt64 = 1, limit: UInt64 = .max, _ body: (UInt64, EventRecord?) throws -> Bool) throws {
         var remaining = limit
         guard remaining > 0 else { return }
+        // Records of one batch share their recording time: one string for all of them.
+        var recordedAt: String?
         try txn.forEach(tables.events, from: LogKey.seq(from)) { entry in
             let seq = LogKey.decodeSeq(entry.key)
-            guard try body(seq, EventRecord.decode(seq: seq, entry.value)) else { return false }
+            let record = EventRecord.decode(seq: seq, entry.value, sameBatch: recordedAt)
+            recordedAt = record?.recordedAt ?? recordedAt
+            guard try body(seq, record) else { return false }
             remaining -= 1
             return remaining > 0
         }
