@@ -3,12 +3,13 @@
 # times, and after each checks that the file landed whole or not at all, that seq is
 # gap-free and that `ctg-audit verify` passes.
 #   tools/crash-test.sh [--rounds N] [--events-per-file M] [--rate EVENTS_PER_S]
-#   (default 50 rounds, 5000 events a file, imports of about 40000 events/s)
+#   (default 50 rounds, 5000 events a file; kills are drawn within the time one import
+#   of a file takes on this machine, measured first, unless --rate gives its speed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=50
 per_file=5000
-rate=40000   # about how many events/s an import runs at: kills land across its length
+rate=""   # events/s an import runs at; measured when not given
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
@@ -28,6 +29,17 @@ files=$(( rounds < 10 ? rounds : 10 ))
 python3 tools/generate.py --seed 42 --events $(( per_file * files )) --files "$files" --out "$work/in" 2>/dev/null
 count() { "$bin/ctg-audit" verify --store "$store" 2>/dev/null | sed -n 's/^verified: \([0-9]*\) events.*/\1/p'; }
 
+# How long one file's import takes here (binaries and machines differ by tenfold):
+# every kill is drawn within it, so that it lands while the import runs.
+if [ -z "$rate" ]; then
+  start=$(date +%s.%N)
+  "$bin/ctg" import --store "$work/calibration" "$work/in/events-001.ndjson" >/dev/null
+  end=$(date +%s.%N)
+  rm -rf "$work/calibration"
+  lines=$(grep -c . "$work/in/events-001.ndjson")
+  rate=$(awk -v a="$start" -v b="$end" -v n="$lines" 'BEGIN { d = b - a; if (d < 0.01) d = 0.01; printf "%.0f", n / d }')
+fi
+
 declare -A landed
 total=0
 killed=0
@@ -38,8 +50,8 @@ for round in $(seq "$rounds"); do
   before=$total
   "$bin/ctg" import --store "$store" "$file" >/dev/null 2>&1 &
   pid=$!
-  # A random moment within the import (its length is about lines / 20000 seconds).
-  sleep "$(awk -v s=$RANDOM -v n="$lines" -v r="$rate" 'BEGIN { srand(s); printf "%.3f", rand() * 1.3 * n / r }')"
+  # A random moment within the import (its length is about lines / rate seconds).
+  sleep "$(awk -v s=$RANDOM -v n="$lines" -v r="$rate" 'BEGIN { srand(s); printf "%.3f", rand() * 0.9 * n / r }')"
   if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
   wait "$pid" 2>/dev/null || true
   if [ ! -d "$store" ] || [ ! -f "$store/data.mdb" ]; then after=0; else after=$(count || true); fi
@@ -68,4 +80,8 @@ for round in $(seq "$rounds"); do
     python3 tools/verify-export.py "$work/export.ndjson" >/dev/null || { echo "round $round: export chain broken" >&2; exit 1; }
   fi
 done
+if [ "$killed" -eq 0 ]; then
+  echo "crash-test: no import was still running when killed: nothing was tested (imports of $per_file events at ~$rate events/s)" >&2
+  exit 1
+fi
 echo "crash-test: $rounds rounds, $killed imports killed with -9, $total events; every batch whole or absent, chain and projections verified"

@@ -30,7 +30,7 @@ python3 tools/verify-export.py "$store/export.ndjson"
 
 # Short runs of the reliability scripts (full runs: see README, "Guarantees").
 export CTG_BIN=.build/debug
-tools/crash-test.sh --rounds 8 --events-per-file 2000 --rate 2500
+tools/crash-test.sh --rounds 8 --events-per-file 2000
 tools/concurrency-test.sh --events 6000 --races 4
 tools/readonly-test.sh
 tools/diskfull-test.sh
