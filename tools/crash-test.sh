@@ -50,8 +50,9 @@ for round in $(seq "$rounds"); do
   before=$total
   "$bin/ctg" import --store "$store" "$file" >/dev/null 2>&1 &
   pid=$!
-  # A random moment within the import (its length is about lines / rate seconds).
-  sleep "$(awk -v s=$RANDOM -v n="$lines" -v r="$rate" 'BEGIN { srand(s); printf "%.3f", rand() * 0.9 * n / r }')"
+  # A random moment within the import (its length is about lines / rate seconds), or
+  # now and then just after it (a batch that landed, then the next one killed on it).
+  sleep "$(awk -v s=$RANDOM -v n="$lines" -v r="$rate" 'BEGIN { srand(s); printf "%.3f", rand() * 1.3 * n / r }')"
   if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
   wait "$pid" 2>/dev/null || true
   if [ ! -d "$store" ] || [ ! -f "$store/data.mdb" ]; then after=0; else after=$(count || true); fi
