@@ -1,55 +1,31 @@
 import EventLog
+import StrictJSON
 
 /// The stored encoding of projection states: fields in a fixed order, lengths as
 /// varints, no names. Deterministic, so an incremental build and a replay store the
 /// same bytes, and an order of magnitude cheaper than Codable's JSON. A leading format
 /// byte lets a later version change the layout.
 public struct BinaryWriter: ~Copyable {
-    // Raw memory, room checked once per value: appending to an array checked room and
-    // uniqueness at every byte, and a convention's state is thousands of them.
-    private var base: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private var count = 0
+    // Written through the canonical writer's buffer (room checked once per value):
+    // appending to an array checked room and uniqueness at every byte, and a
+    // convention's state is thousands of them.
+    private var out: CanonicalBuffer
 
-    public init(capacity: Int = 256) {
-        self.capacity = max(capacity, 16)
-        base = .allocate(capacity: self.capacity)
-    }
-
-    deinit { base.deallocate() }
+    public init(capacity: Int = 256) { out = CanonicalBuffer(capacity: capacity) }
 
     /// The bytes written.
-    public var bytes: [UInt8] { [UInt8](UnsafeBufferPointer(start: base, count: count)) }
+    public var bytes: [UInt8] { out.bytes }
 
-    @inline(__always) private mutating func reserve(_ n: Int) {
-        if count + n > capacity { grow(count + n) }
-    }
-
-    @inline(never) private mutating func grow(_ needed: Int) {
-        let newCapacity = max(needed, capacity * 2)
-        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        newBase.update(from: base, count: count)
-        base.deallocate()
-        base = newBase
-        capacity = newCapacity
-    }
-
-    @inline(__always) private mutating func put(_ byte: UInt8) {
-        reserve(1)
-        base[count] = byte
-        count += 1
-    }
+    private mutating func put(_ byte: UInt8) { out.append(byte) }
 
     public mutating func varint(_ value: UInt64) {
-        reserve(10)
+        out.reserve(10)
         var v = value
         while v >= 0x80 {
-            base[count] = UInt8(v & 0x7F) | 0x80
-            count += 1
+            out.put(UInt8(v & 0x7F) | 0x80)
             v >>= 7
         }
-        base[count] = UInt8(v)
-        count += 1
+        out.put(UInt8(v))
     }
 
     public mutating func int(_ value: Int) { varint(UInt64(bitPattern: Int64(value))) }
@@ -59,9 +35,7 @@ public struct BinaryWriter: ~Copyable {
     public mutating func string(_ value: String) {
         value.withUTF8Bytes { b in
             varint(UInt64(b.count))
-            reserve(b.count)
-            if let source = b.baseAddress { (base + count).update(from: source, count: b.count) }
-            count += b.count
+            out.append(b)
         }
     }
 

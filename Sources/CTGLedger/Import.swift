@@ -122,9 +122,7 @@ extension Ledger {
             try feed { parsed, linesBefore in
                 let line = linesBefore + parsed.pointee.line > 0 ? linesBefore + parsed.pointee.line : nil
                 do {
-                    guard let envelope = parsed.pointee.envelope else {
-                        throw parsed.pointee.refusal ?? Rejection("internal", "a line was neither parsed nor refused")
-                    }
+                    let envelope = try ParsedLine.envelope(parsed)
                     do {
                         if case let .appended(seq, version) = try appender.append(envelope) {
                             try projector.apply(envelope, decoded: parsed.pointee.event, at: Rules.Position(seq: seq, version: version))

@@ -13,6 +13,14 @@ struct ParsedLine: Sendable {
     /// event in place, where matching a result copied it whole (the error's strings too).
     var envelope: Envelope?
     var refusal: Rejection?
+
+    /// The envelope, or why the line was refused, for a caller holding the line by
+    /// address (reading the fields copies nothing else).
+    static func envelope(_ parsed: UnsafePointer<ParsedLine>) throws(Rejection) -> Envelope {
+        if let envelope = parsed.pointee.envelope { return envelope }
+        throw parsed.pointee.refusal ?? Rejection("internal", "a line was neither parsed nor refused")
+    }
+
     /// The decoded payload; decoded ahead even for events that will turn out to be
     /// retries, whose decoding error (if any) is then never reported. When set, the
     /// envelope does not carry its payload tree (see `Envelope.parsingPayload`).

@@ -29,9 +29,9 @@ public struct ReplayOutcome {
     public var reader: ProjectionReader<MemoryTables> { ProjectionReader(tables) }
 
     /// Lets go of the replayed tables on another thread, once the caller is done with
-    /// them: freeing a large replay only delays a command's exit (see `Discard`).
+    /// them: freeing a large replay only delays a command's exit (see `Parallel.free`).
     public consuming func discard() {
-        Discard.later(self)
+        Parallel.free(self)
     }
 }
 

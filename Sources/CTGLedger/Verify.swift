@@ -120,7 +120,7 @@ extension Ledger {
             // The replay is let go of elsewhere, its last references taken from here.
             let replay = (projector, versions)
             (projector, versions) = (ProjectionWriter(MemoryTables()), [:])
-            Discard.later(replay)
+            Parallel.free(replay)
             return result
         }
     }

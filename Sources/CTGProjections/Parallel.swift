@@ -6,7 +6,7 @@ import Glibc
 /// Runs independent pieces of a flush on every core. A batch's flush comes after its last
 /// event, when the parsing threads are idle and only the applying thread works: what
 /// does not touch the store (encoding states, moving totals, sorting keys) is spread.
-enum Parallel {
+public enum Parallel {
     /// Calls `body(task)` for each task in `0..<tasks`, on as many threads as there are
     /// cores, and returns when all are done. Tasks must not touch the same memory.
     /// `spread` false runs the tasks one after the other on this thread: for work too
@@ -26,15 +26,19 @@ enum Parallel {
 
     /// Lets go of `value` on another thread. A batch's caches hold hundreds of thousands
     /// of strings and arrays, made by other threads and cold in this one: freeing them
-    /// is work the writer need not wait for (at the end of an import, nobody does).
-    static func free<T: Sendable>(_ value: consuming T) {
+    /// is work the writer need not wait for (at the end of an import, nobody does); a
+    /// verify's or replay's in-memory tables likewise, once its answer is known (a
+    /// command that exits first leaves the memory to the system). The caller hands over
+    /// the last reference: nothing else may reach the value afterwards.
+    public static func free<T>(_ value: consuming T) {
         let box = Box(value)
         DispatchQueue.global(qos: .utility).async { box.drop() }
     }
 
     /// Holds a value until it is dropped, by the thread that drops it.
-    private final class Box<T: Sendable>: @unchecked Sendable {
-        // @unchecked: `value` is only touched by `drop()`, called once by one thread.
+    private final class Box<T>: @unchecked Sendable {
+        // @unchecked: `value` is only touched by `drop()`, called once by one thread, and
+        // its owner handed over the last reference to it.
         private var value: T?
         init(_ value: consuming T) { self.value = value }
         func drop() { value = nil }

@@ -22,7 +22,7 @@ public struct CanonicalBuffer: ~Copyable {
     }
 
     /// Makes room for `n` more bytes; the `put`s that follow may not write more.
-    @inline(__always) mutating func reserve(_ n: Int) {
+    @inline(__always) public mutating func reserve(_ n: Int) {
         if count + n > capacity { grow(count + n) }
     }
 
@@ -35,7 +35,8 @@ public struct CanonicalBuffer: ~Copyable {
         capacity = newCapacity
     }
 
-    @inline(__always) mutating func put(_ byte: UInt8) {
+    /// Writes one byte into room made by `reserve`.
+    @inline(__always) public mutating func put(_ byte: UInt8) {
         assert(count < capacity)
         base[count] = byte
         count += 1
