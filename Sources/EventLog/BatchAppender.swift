@@ -10,9 +10,8 @@ public struct BatchAppender {
     public let txn: Transaction
     public let tables: LogTables
     public private(set) var lastSeq: UInt64
-    /// The chain's head: the hash of the event at `lastSeq`.
-    private var head: ChainHash
-    public var lastHash: [UInt8] { head.bytes }
+    /// Chains the records' hashes behind the appends (see `ChainHasher`).
+    private let chain: ChainHasher
     /// The ledger's clock for this batch: one UTC instant, never before an earlier batch's.
     public let recordedAt: String
     public private(set) var appended = 0
@@ -49,7 +48,7 @@ public struct BatchAppender {
         guard lastHash.count == 32 else {
             throw Rejection("store-damaged", "the log's last hash has \(lastHash.count) bytes, not 32")
         }
-        head = ChainHash(lastHash)
+        chain = ChainHasher(head: ChainHash(lastHash), nextSeq: lastSeq + 1, background: txn.isWriteMap)
         let previous = try reader.metaString("lastRecordedAt") ?? ""
         // Monotone recording time, so "recorded before T" is always a prefix of the log.
         recordedAt = now.bytesPrecede(previous) ? previous : now
@@ -66,10 +65,13 @@ public struct BatchAppender {
         // The id is claimed first, in the search that finds a retry: a rejection later
         // aborts the whole batch, the claim with it.
         if let existing = try withUnsafeBytes(of: seqKey, { seqKey in try claimId(event.id, seqKey: seqKey) }) {
-            guard let stored = try reader.record(seq: existing) else {
+            // The stored form only: the record's hashes may be being written (`ChainHasher`).
+            guard let same = try reader.withStoredCanonical(seq: existing, { stored in
+                event.canonical.withUnsafeBytes { $0.elementsEqual(stored) }
+            }) else {
                 throw Rejection("store-damaged", "event id \(event.id) points to seq \(existing), which cannot be read")
             }
-            guard stored.canonical == event.canonical else {
+            guard same else {
                 throw Rejection(
                     "id-conflict",
                     "event id \(event.id) is already recorded at seq \(existing) with different content; corrections are new events with new ids")
@@ -88,18 +90,13 @@ public struct BatchAppender {
                 "expectedVersion \(expected) but stream \(event.stream) is at version \(current)")
         }
         let version = current + 1
-        // The closures below capture locals only: one capturing `self` had the whole
+        // The closure below captures locals only: one capturing `self` had the whole
         // appender copied (and its fields retained) at every event.
-        let (txn, tables, recordedAt, prevHash) = (txn, tables, recordedAt, head)
-        let hash = ChainHash { digest in
-            EventRecord.finishHash(
-                event.takePrefixHasher(), canonical: event.canonical, ledgerOffset: event.ledgerOffset,
-                seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash, into: digest)
+        let (txn, tables, recordedAt) = (txn, tables, recordedAt)
+        let record = try withUnsafeBytes(of: seqKey) { seqKey in
+            try BatchAppender.store(event, version: version, recordedAt: recordedAt, key: seqKey, in: txn, tables)
         }
-        try withUnsafeBytes(of: seqKey) { seqKey in
-            try BatchAppender.store(event, version: version, prevHash: prevHash, hash: hash, recordedAt: recordedAt, key: seqKey, in: txn, tables)
-        }
-        head = hash
+        chain.add(record)
         if let cached {
             streams.values[cached].seqs.append(seq)
         } else {
@@ -122,22 +119,24 @@ public struct BatchAppender {
     }
 
 
-    /// Writes the record in place in its page: it is the largest value of a batch.
+    /// Writes the record in place in its page (it is the largest value of a batch), its
+    /// hashes blank; returns where it is, for the chain to write them.
     private static func store(
-        _ event: Envelope, version: UInt64, prevHash: ChainHash, hash: ChainHash, recordedAt: String, key: UnsafeRawBufferPointer,
-        in txn: Transaction, _ tables: LogTables
-    ) throws {
+        _ event: Envelope, version: UInt64, recordedAt: String, key: UnsafeRawBufferPointer, in txn: Transaction, _ tables: LogTables
+    ) throws -> UnsafeMutableRawBufferPointer {
         let count = EventRecord.encodedCount(recordedAt: recordedAt, canonical: event.canonical)
+        var record = UnsafeMutableRawBufferPointer(start: nil, count: 0)
         try txn.put(tables.events, key: key, reserving: count, flags: .append) { buffer in
-            EventRecord.encode(
-                version: version, prevHash: prevHash, hash: hash, recordedAt: recordedAt,
-                ledgerOffset: event.ledgerOffset, canonical: event.canonical, into: buffer)
+            EventRecord.encode(version: version, recordedAt: recordedAt, ledgerOffset: event.ledgerOffset, canonical: event.canonical, into: buffer)
+            record = buffer
         }
+        return record
     }
 
-    /// Records the chain head and each stream's version (kept in memory during the
-    /// batch); call once after the last event, before commit.
+    /// Waits for the hash chain, records its head and each stream's version (kept in
+    /// memory during the batch); call once after the last event, before commit.
     public func finish() throws {
+        let head = chain.finish()
         guard appended > 0 else { return }
         // Stream after stream in byte order, each one's versions in order: the index's key
         // order (`stream ‖ 0 ‖ version`; a stream name has no 0 byte), so every put lands

@@ -1,4 +1,3 @@
-import Crypto
 import StrictJSON
 
 /// One event as received, checked against the envelope of spec §2, with its stored
@@ -26,14 +25,6 @@ public final class Envelope: Sendable {
     public let canonical: [UInt8]
     /// Where in `canonical` the `ledger` member goes (just before `"occurredAt"`).
     public let ledgerOffset: Int
-    /// SHA-256 state after the bytes before the `ledger` member: the part of the hash that
-    /// does not depend on the event's place in the log, computed by whoever parses it.
-    /// Events read back from the log do not need it (their hash is recomputed whole).
-    /// Taken, not read: the first call gets the state made by the parsing thread (the only
-    /// reference to it, so finishing it copies nothing), later ones hash the bytes again.
-    public func takePrefixHasher() -> SHA256 { prefix?.take() ?? Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset) }
-    private let prefix: PrefixHasher?
-
     public static let maxIdLength = 128
 
     /// Checks `value` as an envelope. `defaultActor` fills a missing `actor` (from
@@ -136,14 +127,12 @@ public final class Envelope: Sendable {
         self.assumed = assumed
         if let stored {
             (self.canonical, self.ledgerOffset) = stored
-            self.prefix = nil
         } else {
             var out = CanonicalBuffer()
             let offset = JSONWriter.writeCanonical(view, object: 0, adding: added, skipping: dropped, into: &out, offsetAfterKey: "ledger")
             guard let offset, offset > 1 else { preconditionFailure("occurredAt is required, so a key sorts after ledger") }
             let canonical = out.bytes
             (self.canonical, self.ledgerOffset) = (canonical, offset)
-            self.prefix = PrefixHasher(Envelope.hashPrefix(canonical, ledgerOffset: offset))
         }
     }
 
@@ -171,12 +160,6 @@ public final class Envelope: Sendable {
     /// Whether a member of this key, written in an event, is left out of its stored form.
     private static func isDropped(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
         droppedKeys.0.withUTF8Buffer { key.elementsEqual($0) } || droppedKeys.1.withUTF8Buffer { key.elementsEqual($0) }
-    }
-
-    static func hashPrefix(_ canonical: [UInt8], ledgerOffset: Int) -> SHA256 {
-        var hasher = SHA256()
-        canonical.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<ledgerOffset])) }
-        return hasher
     }
 
     /// Parses and checks one NDJSON line.
@@ -259,17 +242,6 @@ public final class Envelope: Sendable {
             }
         }
     }
-}
-
-/// The hash state of an event's bytes before its `ledger` member, made on a parsing
-/// thread and taken once by the applying one: the taker then holds the only reference to
-/// the state, so finishing the hash does not copy it first (SHA256 is copy-on-write).
-/// Written before the event is handed over between threads (under the hand-over's lock)
-/// and taken after, by one thread; a second taker gets nil and hashes from the bytes.
-final class PrefixHasher: @unchecked Sendable {
-    private var hasher: SHA256?
-    init(_ hasher: SHA256) { self.hasher = hasher }
-    func take() -> SHA256? { hasher.take() }
 }
 
 /// RFC 6901 JSON Pointers, to check that `assumed` names values of the event.

@@ -38,18 +38,17 @@ public final class EventRecord: Sendable {
         self.ledgerOffset = ledgerOffset
     }
 
-    /// The hash of a record whose canonical bytes before the `ledger` member left the
-    /// SHA-256 state `prefix` (see `Envelope.takePrefixHasher`), written into the 32 bytes
-    /// of `digest` (inline in a `ChainHash`: no array made and freed per event).
-    static func finishHash(
-        _ prefix: consuming SHA256, canonical: [UInt8], ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: String, prevHash: ChainHash,
-        into digest: UnsafeMutableRawBufferPointer
+    /// The hash of an event (spec §2: the SHA-256 of its exported form without
+    /// `ledger.hash`), from its canonical stored form and its ledger fields, written into
+    /// the 32 bytes of `digest`.
+    static func hash(
+        canonical: UnsafeRawBufferPointer, ledgerOffset: Int, seq: UInt64, version: UInt64, recordedAt: UnsafeRawBufferPointer,
+        prevHash: ChainHash, into digest: UnsafeMutableRawBufferPointer
     ) {
-        precondition(digest.count == 32)
-        // Consumed, not copied: a second reference to the state would make SHA256 copy it
-        // (copy-on-write) before the first update.
-        var hasher = consume prefix
-        // The ledger member is built on the stack: this runs once per appended event.
+        precondition(digest.count == 32 && ledgerOffset > 0 && ledgerOffset < canonical.count)
+        var hasher = SHA256()
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: canonical[..<ledgerOffset]))
+        // The ledger member is built on the stack: this runs once per event.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ledgerMemberCapacity) { buffer in
             var out = ByteWriter(buffer)
             prevHash.withUnsafeBytes { prevHash in
@@ -57,9 +56,7 @@ public final class EventRecord: Sendable {
             }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(out.written))
         }
-        canonical.withUnsafeBytes { b in
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[ledgerOffset...]))
-        }
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: canonical[ledgerOffset...]))
         hasher.finalize().withUnsafeBytes { digest.copyMemory(from: $0) }
     }
 
@@ -67,9 +64,56 @@ public final class EventRecord: Sendable {
     /// from the stored bytes, to compare with the stored hash.
     public var recomputedHash: ChainHash {
         ChainHash { digest in
-            EventRecord.finishHash(
-                Envelope.hashPrefix(canonical, ledgerOffset: ledgerOffset), canonical: canonical, ledgerOffset: ledgerOffset,
-                seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHashDigest, into: digest)
+            canonical.withUnsafeBytes { canonical in
+                recordedAt.withUTF8Bytes { recordedAt in
+                    EventRecord.hash(
+                        canonical: canonical, ledgerOffset: ledgerOffset, seq: seq, version: version,
+                        recordedAt: UnsafeRawBufferPointer(recordedAt), prevHash: prevHashDigest, into: digest)
+                }
+            }
+        }
+    }
+
+    /// Chains a stored value written with blank hashes (see `encode`): works out the hash
+    /// of the event it holds, at `seq` after an event of hash `prevHash`, from the value's
+    /// own bytes — so the hash covers what is stored —, writes both hashes into it, and
+    /// returns the new one.
+    static func chain(_ value: UnsafeMutableRawBufferPointer, seq: UInt64, after prevHash: ChainHash) -> ChainHash {
+        let bytes = UnsafeRawBufferPointer(value)
+        let layout = Layout(bytes)!
+        let hash = ChainHash { digest in
+            EventRecord.hash(
+                canonical: UnsafeRawBufferPointer(rebasing: bytes[layout.canonicalStart...]), ledgerOffset: layout.ledgerOffset,
+                seq: seq, version: layout.version, recordedAt: UnsafeRawBufferPointer(rebasing: bytes[layout.recordedAt]),
+                prevHash: prevHash, into: digest)
+        }
+        prevHash.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[8..<40]).copyMemory(from: $0) }
+        hash.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[40..<72]).copyMemory(from: $0) }
+        return hash
+    }
+
+    /// The canonical stored form inside a stored value, nil when its layout is damaged;
+    /// read without the hashes (which another thread may be writing, see `ChainHasher`).
+    static func storedCanonical(_ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        Layout(value).map { UnsafeRawBufferPointer(rebasing: value[$0.canonicalStart...]) }
+    }
+
+    /// Where the parts of a stored value are (see the layout above).
+    private struct Layout {
+        let version: UInt64
+        let recordedAt: Range<Int>
+        let ledgerOffset: Int
+        let canonicalStart: Int
+
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            guard bytes.count >= 8 + 64 + 1 else { return nil }
+            version = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+            let tsEnd = 73 + Int(bytes[72])
+            guard bytes.count >= tsEnd + 4 else { return nil }
+            recordedAt = 73..<tsEnd
+            ledgerOffset = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: tsEnd, as: UInt32.self)))
+            canonicalStart = tsEnd + 4
+            guard ledgerOffset > 0, ledgerOffset < bytes.count - canonicalStart else { return nil }
         }
     }
 
@@ -101,17 +145,14 @@ public final class EventRecord: Sendable {
     static func encodedCount(recordedAt: String, canonical: [UInt8]) -> Int { 8 + 64 + 1 + recordedAt.utf8.count + 4 + canonical.count }
 
     /// Writes a stored value into `buffer` of `encodedCount` bytes (in place in the
-    /// database page, so the value is copied once), from its parts: appending writes a
-    /// record without making an `EventRecord` first.
-    static func encode(
-        version: UInt64, prevHash: ChainHash, hash: ChainHash, recordedAt: String, ledgerOffset: Int, canonical: [UInt8],
-        into buffer: UnsafeMutableRawBufferPointer
-    ) {
+    /// database page, so the value is copied once), from its parts, with both hashes
+    /// blank: `chain` writes them (appending writes no `EventRecord` first).
+    static func encode(version: UInt64, recordedAt: String, ledgerOffset: Int, canonical: [UInt8], into buffer: UnsafeMutableRawBufferPointer) {
         precondition(buffer.count == encodedCount(recordedAt: recordedAt, canonical: canonical))
         var out = ByteWriter(buffer.bindMemory(to: UInt8.self))
         withUnsafeBytes(of: version.littleEndian) { out.append($0) }
-        prevHash.withUnsafeBytes { out.append($0) }
-        hash.withUnsafeBytes { out.append($0) }
+        ChainHash.zero.withUnsafeBytes { out.append($0) }
+        ChainHash.zero.withUnsafeBytes { out.append($0) }
         out.append(UInt8(recordedAt.utf8.count))
         out.append(string: recordedAt)
         withUnsafeBytes(of: UInt32(ledgerOffset).littleEndian) { out.append($0) }
@@ -122,23 +163,15 @@ public final class EventRecord: Sendable {
     /// time of a record read just before, taken instead of a new string when the bytes
     /// are the same (all the records of a batch share theirs).
     public static func decode(seq: UInt64, _ bytes: UnsafeRawBufferPointer, sameBatch: String? = nil) -> EventRecord? {
-        guard bytes.count >= 8 + 64 + 1 else { return nil }
-        let version = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-        let prevHash = ChainHash(UnsafeRawBufferPointer(rebasing: bytes[8..<40]))
-        let hash = ChainHash(UnsafeRawBufferPointer(rebasing: bytes[40..<72]))
-        let tsLength = Int(bytes[72])
-        let tsEnd = 73 + tsLength
-        guard bytes.count >= tsEnd + 4 else { return nil }
-        let written = UnsafeRawBufferPointer(rebasing: bytes[73..<tsEnd])
+        guard let layout = Layout(bytes) else { return nil }
+        let written = UnsafeRawBufferPointer(rebasing: bytes[layout.recordedAt])
         let recordedAt = sameBatch.flatMap { previous in
             previous.withUTF8Bytes { $0.count == written.count && memcmp($0.baseAddress!, written.baseAddress!, written.count) == 0 } ? previous : nil
         } ?? String(decoding: written, as: UTF8.self)
-        let offset = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: tsEnd, as: UInt32.self)))
-        let canonical = [UInt8](bytes[(tsEnd + 4)...])
-        guard offset > 0, offset < canonical.count else { return nil }
         return EventRecord(
-            seq: seq, version: version, recordedAt: recordedAt, prevHash: prevHash, hash: hash,
-            canonical: canonical, ledgerOffset: offset)
+            seq: seq, version: layout.version, recordedAt: recordedAt,
+            prevHash: ChainHash(UnsafeRawBufferPointer(rebasing: bytes[8..<40])), hash: ChainHash(UnsafeRawBufferPointer(rebasing: bytes[40..<72])),
+            canonical: [UInt8](bytes[layout.canonicalStart...]), ledgerOffset: layout.ledgerOffset)
     }
 
     /// The stored form parsed back into an envelope (for replay and queries).
@@ -220,6 +253,10 @@ struct ByteWriter {
 
     /// `"ledger":{…},` in canonical key order, hash first when given.
     mutating func ledgerMember(hash: ChainHash?, prevHash: UnsafeRawBufferPointer, recordedAt: String, seq: UInt64, version: UInt64) {
+        recordedAt.withUTF8Bytes { ledgerMember(hash: hash, prevHash: prevHash, recordedAt: UnsafeRawBufferPointer($0), seq: seq, version: version) }
+    }
+
+    mutating func ledgerMember(hash: ChainHash?, prevHash: UnsafeRawBufferPointer, recordedAt: UnsafeRawBufferPointer, seq: UInt64, version: UInt64) {
         append(#""ledger":{"#)
         if let hash {
             append(#""hash":""#)
@@ -229,7 +266,7 @@ struct ByteWriter {
         append(#""prevHash":""#)
         appendHex(prevHash)
         append(#"","recordedAt":""#)
-        append(string: recordedAt)
+        append(recordedAt)
         append(#"","seq":"#)
         appendDecimal(seq)
         append(#","version":"#)

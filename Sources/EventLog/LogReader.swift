@@ -29,6 +29,14 @@ public struct LogReader {
         }
     }
 
+    /// `body` applied to the canonical stored form of the event at `seq`, read in place;
+    /// nil when there is no such record or its layout is damaged.
+    public func withStoredCanonical<R>(seq: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        try LogKey.seq(seq).withUnsafeBytes { k in
+            try txn.withValue(tables.events, key: k) { value in try EventRecord.storedCanonical(value).map(body) } ?? nil
+        }
+    }
+
     public func seq(ofId id: String) throws -> UInt64? {
         try Array(id.utf8).withUnsafeBytes { k in try txn.withValue(tables.ids, key: k) { LogKey.decodeSeq($0) } }
     }

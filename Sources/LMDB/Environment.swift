@@ -238,7 +238,7 @@ public final class Environment: @unchecked Sendable {
     public func write<R>(maxMapSize: Int = 1 << 44, _ body: (Transaction) throws -> R) throws -> R {
         precondition(!isReadOnly, "write transaction on a read-only environment")
         while true {
-            let txn = Transaction(handle: try begin(readOnly: false), readOnly: false)
+            let txn = Transaction(handle: try begin(readOnly: false), readOnly: false, writeMap: isWriteMap)
             do {
                 let result = try body(txn)
                 try txn.commit()

@@ -23,6 +23,11 @@ public struct PutFlags: OptionSet, Sendable {
 public final class Transaction {
     let handle: OpaquePointer
     public let isReadOnly: Bool
+    /// Whether this is a write transaction of a write-mapped environment: its pages are
+    /// changed in place in the map, so a value it appends (`put(reserving:flags: .append)`)
+    /// stays at the address it was written to until the transaction ends — a page this
+    /// transaction made is never copied, and an append never moves the values before it.
+    public let isWriteMap: Bool
     private var finished = false
     /// One cursor per database (by `dbi`) for the single-key operations. A cursor that
     /// stays on its leaf page finds a key near the previous one without descending from
@@ -36,9 +41,10 @@ public final class Transaction {
     private let cursors: UnsafeMutableBufferPointer<OpaquePointer?>
     private static let cursorSlots = 64
 
-    init(handle: OpaquePointer, readOnly: Bool) {
+    init(handle: OpaquePointer, readOnly: Bool, writeMap: Bool = false) {
         self.handle = handle
         self.isReadOnly = readOnly
+        self.isWriteMap = writeMap && !readOnly
         cursors = .allocate(capacity: Transaction.cursorSlots)
         cursors.initialize(repeating: nil)
     }
