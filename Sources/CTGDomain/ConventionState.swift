@@ -16,7 +16,8 @@ public struct ConventionState: Sendable, Equatable {
     public var predecessor: String?
     public var openedOn: CalendarDate
     public var status: ConventionStatus
-    public var members: [Member]
+    /// Changed only by `Rules`, which keeps `memberIndex` exact (see `hasMember`).
+    public internal(set) var members: [Member]
     public var formerMembers: [FormerMember]
     public var commitment: Commitment?
     public var signatories: [Signatory]
@@ -192,11 +193,15 @@ public struct ConventionState: Sendable, Equatable {
     /// may name (a partner who left stays known to the convention).
     /// `isMember`, found through `memberIndex` when it knows the id (the rules ask it
     /// for every funder, signatory, lead, committee member and attendee).
+    ///
+    /// The index answers "no" too: members change only in `Rules`, which records each
+    /// join in it and drops it at each departure (it is rebuilt at the next lookup), so
+    /// it holds exactly the members whenever it has as many entries. A partner joining
+    /// is looked up here, and is not a member: a scan read every member's id (retaining
+    /// and releasing each) for every join.
     mutating func hasMember(_ id: String) -> Bool {
-        if let i = memberIndex.position(of: id, in: members, { $0.partner.id }), i < members.count, members[i].partner.id.sameBytes(id) {
-            return true
-        }
-        return isMember(id)
+        guard let i = memberIndex.position(of: id, in: members, { $0.partner.id }) else { return false }
+        return (i < members.count && members[i].partner.id.sameBytes(id)) || isMember(id)
     }
 
     /// `isKnownPartner` through `memberIndex` (see `hasMember`).

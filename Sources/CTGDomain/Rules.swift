@@ -62,7 +62,7 @@ public enum Rules {
             preconditionFailure("handled above")
 
         case .partnerJoined(let partner):
-            if c.isMember(partner.id) {
+            if c.hasMember(partner.id) {
                 throw Rejection("partner-already-member", "partner \(partner.id) is already a member of \(stream)")
             }
             // Guarded: `removeAll(where:)` reserves a unique buffer even when there is
@@ -79,6 +79,7 @@ public enum Rules {
                 throw Rejection("caf-cannot-leave", "the Caf partner \(partnerId) cannot leave its convention")
             }
             let member = c.members.remove(at: index)
+            c.memberIndex = .init()  // positions after `index` moved: rebuilt at the next lookup
             c.formerMembers.append(.init(partner: member.partner, joinedOn: member.joinedOn, leftOn: date, reason: reason))
 
         case let .commitmentSigned(signatories, signers, signBy, place, predecessor, effective):

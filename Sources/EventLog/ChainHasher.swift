@@ -27,7 +27,9 @@ final class ChainHasher {
     private var nextSeq: UInt64
     private let background: Bool
     private var chained = 0
-    private var follower: Follower?
+    /// Unmanaged: read at every event, a strong reference was retained and released each
+    /// time — on the cache line the other thread polls. Released in `finish` or `deinit`.
+    private var follower: Unmanaged<Follower>?
 
     /// Records chained inline before a thread takes over: a batch this small is over
     /// before a thread would have started.
@@ -39,19 +41,23 @@ final class ChainHasher {
         self.background = background
     }
 
-    deinit { follower?.stop(waiting: true) }
+    deinit {
+        guard let follower else { return }
+        follower.takeUnretainedValue().stop(waiting: true)
+        follower.release()
+    }
 
     /// Chains the stored value `record`, the next seq's, now or on the follower thread.
     func add(_ record: UnsafeMutableRawBufferPointer) {
         if let follower {
-            follower.add(record)
+            follower._withUnsafeGuaranteedRef { $0.add(record) }
             return
         }
         head = EventRecord.chain(record, seq: nextSeq, after: head)
         nextSeq += 1
         chained += 1
         if background && chained == Self.inlineRecords {
-            follower = Follower(head: head, nextSeq: nextSeq)
+            follower = Unmanaged.passRetained(Follower(head: head, nextSeq: nextSeq))
         }
     }
 
@@ -59,7 +65,8 @@ final class ChainHasher {
     func finish() -> ChainHash {
         guard let follower else { return head }
         self.follower = nil
-        return follower.stop(waiting: false)
+        defer { follower.release() }
+        return follower.takeUnretainedValue().stop(waiting: false)
     }
 }
 
@@ -85,8 +92,9 @@ private final class Follower: @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     private let cancelled = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
-    /// Producer side: records added.
+    /// Producer side: records added, and `consumed` as last read.
     private var count = 0
+    private var consumedSeen = 0
     private var head: ChainHash
     private let firstSeq: UInt64
     private var thread = pthread_t()
@@ -109,7 +117,10 @@ private final class Follower: @unchecked Sendable {
     func add(_ record: UnsafeMutableRawBufferPointer) {
         // Full: the chaining thread is a ring behind (it is much faster than appending,
         // so this is rare); give it the core for a moment.
-        while count - consumed.load(ordering: .acquiring) == Follower.capacity { sched_yield() }
+        while count - consumedSeen == Follower.capacity {
+            consumedSeen = consumed.load(ordering: .acquiring)
+            if count - consumedSeen == Follower.capacity { sched_yield() }
+        }
         slots[count & (Follower.capacity - 1)] = record
         count += 1
         produced.store(count, ordering: .sequentiallyConsistent)

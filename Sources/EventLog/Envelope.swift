@@ -99,7 +99,11 @@ public final class Envelope: Sendable {
         }
         dataNode = data
         self.data = keepingData ? view.value(at: data).objectValue! : JSONObject()
-        if writtenSchema == nil { added.append(JSONMember("schema", .integer(schema))) }
+        if writtenSchema == nil {
+            // Most events leave `schema` out and write their actor: their one added member
+            // is shared rather than made (an array and a member per event).
+            if added.isEmpty { added = Envelope.schemaOne } else { added.append(JSONMember("schema", .integer(schema))) }
+        }
         let assumed = try r.optionalStringArray("assumed", maxLength: 512)
         try r.finish()
         // `finish()` refused objects of more than 64 members, so a bit each fits.
@@ -156,6 +160,9 @@ public final class Envelope: Sendable {
     }
 
     private static let droppedKeys: (StaticString, StaticString) = ("ledger", "expectedVersion")
+
+    /// The member added to an event written without `schema` (it is then 1).
+    private static let schemaOne = [JSONMember("schema", .integer(1))]
 
     /// Whether a member of this key, written in an event, is left out of its stored form.
     private static func isDropped(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
