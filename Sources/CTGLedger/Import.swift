@@ -135,8 +135,8 @@ extension Ledger {
                 }
             }
             var retired = RetiredCaches()
-            try projector.flush(retiring: &retired)
-            try appender.finish()
+            // The log's indexes are written while another core sums the totals.
+            try projector.flush(retiring: &retired, alongside: { try appender.finish() })
             progress?.finish(events: appender.appended + appender.skipped)
             return (BatchSummary(appended: appender.appended, skipped: appender.skipped, lastSeq: appender.lastSeq), retired)
         }
