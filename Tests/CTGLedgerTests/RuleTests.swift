@@ -267,6 +267,24 @@ struct RuleTests {
         #expect(try store.export().isEmpty)
     }
 
+    @Test("a current member cannot join again, whoever left and joined before (joins are checked through the member index alone)")
+    func currentMemberCannotRejoin() throws {
+        let store = TempStore()
+        var events = Events("ctg-test")
+        var lines = events.signedConvention()
+        lines.append(events.line("PartnerLeft", "2023-05-01", ["partnerId": "epci01", "reason": "sortie"]))
+        lines.append(events.line("PartnerJoined", "2023-06-01", ["partner": ["id": "assoc01", "name": "A", "role": "association"]]))
+        lines.append(events.line("PartnerJoined", "2023-06-02", ["partner": ["id": "epci01", "name": "EPCI", "role": "epci"]]))
+        try store.importLines(lines)
+        for again in ["assoc01", "epci01", "commune01", "caf01"] {
+            let error = expectRejection("partner-already-member") {
+                try store.importLines([events.line("PartnerJoined", "2023-07-01", ["partner": ["id": .string(again), "name": "X", "role": "other"]])])
+            }
+            #expect(error?.description.contains(again) == true)
+        }
+        #expect(try store.ledger.convention("ctg-test").members.count == 4)
+    }
+
     @Test("ids are compared as UTF-8 bytes: canonically equivalent partner ids are different partners")
     func idsAreBytes() throws {
         let store = TempStore()
