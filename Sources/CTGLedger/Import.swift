@@ -21,21 +21,22 @@ extension Ledger {
     /// is written into events that name none.
     @discardableResult
     public func importFile(_ file: String, actor: String?, progress: Progress? = nil) throws -> BatchSummary {
+        let display = file == "-" ? "<stdin>" : file
         var source = file
         var spooled: String?
-        if file == "-" {
-            // Standard input cannot be read twice, and a batch is re-run when the map grows.
-            let temp = try Ledger.spoolStandardInput()
+        if file == "-" || Ledger.fileSize(file) == nil {
+            // Standard input or a pipe (`<(zcat …)`) cannot be read twice, and a batch is
+            // re-run from its start when the map fills: it is copied to a file first.
+            guard file == "-" || FileManagerShim.isReadable(file) else {
+                throw LedgerError(code: "cannot-open", message: "cannot open \(file)", file: display)
+            }
+            let temp = try Ledger.spool(file)
             source = temp
             spooled = temp
         }
         defer { if let spooled { unlink(spooled) } }
-        let display = file == "-" ? "<stdin>" : file
         let resolvedActor = actor ?? Ledger.environmentActor
         let size = Ledger.fileSize(source)
-        guard size != nil || file == "-" || FileManagerShim.isReadable(source) else {
-            throw LedgerError(code: "cannot-open", message: "cannot open \(source)", file: display)
-        }
         if let size { reserveMap(forInputBytes: size) }
         return try appendBatch(label: display, progress: progress) { apply in
             progress?.start(totalBytes: size)
@@ -169,28 +170,38 @@ extension Ledger {
         return Int(st.st_size)
     }
 
-    static func spoolStandardInput() throws -> String {
+    /// Copies standard input (`-`) or the pipe at `path` into a temporary file, and returns its path.
+    static func spool(_ path: String) throws -> String {
+        let input = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            throw LedgerError(code: "cannot-open", message: "cannot open \(path): \(String(cString: strerror(errno)))", file: path)
+        }
+        defer { if input != 0 { close(input) } }
         var template = Array((String(cString: getenv("TMPDIR") ?? strdup("/tmp")) + "/ctg-stdin-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw LedgerError(code: "spool-failed", message: "cannot create a temporary file for standard input") }
+        guard fd >= 0 else { throw LedgerError(code: "spool-failed", message: "cannot create a temporary file for \(path == "-" ? "standard input" : path)") }
         defer { close(fd) }
-        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let spoolPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress!, $0.count) }
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress!, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            if n < 0 {
+                unlink(spoolPath)
+                throw LedgerError(code: "read-failed", message: "read failed: \(String(cString: strerror(errno)))", file: path == "-" ? "<stdin>" : path)
+            }
+            if n == 0 { break }
             var written = 0
             while written < n {
                 let w = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, n - written) }
                 guard w > 0 else {
-                    unlink(path)
-                    throw LedgerError(code: "spool-failed", message: "cannot write standard input to \(path): \(String(cString: strerror(errno)))")
+                    unlink(spoolPath)
+                    throw LedgerError(code: "spool-failed", message: "cannot write \(path == "-" ? "standard input" : path) to \(spoolPath): \(String(cString: strerror(errno)))")
                 }
                 written += w
             }
         }
-        return path
+        return spoolPath
     }
 }
 

@@ -1,6 +1,7 @@
 @testable import CTGLedger
 @testable import EventLog
 import Foundation
+import LMDB
 import StrictJSON
 import Testing
 
@@ -67,5 +68,37 @@ struct ChainTests {
         #expect(try store.importLines(lines).appended == lines.count)
         #expect(try Self.verifyExport(store).ok)
         #expect(try store.ledger.verify().ok)
+    }
+
+    @Test("a batch whose map fills while its chain's thread runs is run again whole once the map has grown, chained as one thread would")
+    func mapFullWhileChaining() throws {
+        let store = TempStore()
+        try FileManager.default.createDirectory(atPath: store.path, withIntermediateDirectories: true)
+        let environment = try Environment(path: store.path, options: .init(mapSize: 256 * 1024, writeMap: true))
+        let tables = try environment.openDatabases { try LogTables($0) }
+        let envelopes = try Self.longBatch(seed: 44).map { line in
+            try Array(line.utf8).withUnsafeBufferPointer { try Envelope(line: $0, defaultActor: nil) }
+        }
+        var runs = 0
+        try environment.write { txn in
+            runs += 1
+            var appender = try BatchAppender(txn: txn, tables: tables, now: "2026-01-01T00:00:00.000Z")
+            for envelope in envelopes { _ = try appender.append(envelope) }
+            try appender.finish()
+        }
+        #expect(runs > 2, "the map should fill with the chain's thread running")
+        var previous = ChainHash.zero
+        var count = 0
+        try environment.read { txn in
+            try LogReader(txn: txn, tables: tables).forEach { _, record in
+                guard let record else { Issue.record("an unreadable record"); return false }
+                #expect(record.prevHashDigest == previous)
+                #expect(record.recomputedHash == record.hashDigest)
+                previous = record.hashDigest
+                count += 1
+                return true
+            }
+        }
+        #expect(count == envelopes.count)
     }
 }
