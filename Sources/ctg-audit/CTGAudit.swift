@@ -12,8 +12,8 @@ struct CTGAudit: ParsableCommand {
         commandName: "ctg-audit",
         abstract: "Verify and replay the CTG ledger, read-only.",
         discussion: """
-            Opens the store read-only: it works on a store it may not write, and never changes a byte.
-            verify exits 0 when everything holds and 1 naming the first bad seq otherwise.
+            Opens the store read-only: it works on a store it may not write, and never changes \
+            a byte. verify exits 0 when everything holds and 1 naming the first bad seq otherwise.
             """,
         version: "1.0.0",
         subcommands: [VerifyCommand.self, VerifyExportCommand.self, ReplayCommand.self, HistoryCommand.self, TraceCommand.self]
@@ -75,8 +75,10 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay events into fresh projections in memory and print convention states and funding totals.",
         discussion: """
-            Bounds: --until-seq N (ledger position), --recorded-before TIMESTAMP (what the ledger knew then),
-            --as-of DATE (events whose business date is on or before DATE; also shows expired conventions).
+            Bounds: --until-seq N (ledger position), --recorded-before TIMESTAMP (what the \
+            ledger knew then), --as-of DATE (events whose business date is on or before DATE; \
+            also shows expired conventions).
+
             JSON: {"conventions":[state…],"funding":{…}}.
             """
     )

@@ -10,8 +10,8 @@ struct CTG: ParsableCommand {
         commandName: "ctg",
         abstract: "Record and query the ledger of Conventions territoriales globales (CTG).",
         discussion: """
-            Every change to a convention is an immutable, hash-chained event in an LMDB store.
-            Queries answer from projections kept beside the events in the same transaction.
+            Every change to a convention is an immutable, hash-chained event in an LMDB store. \
+            Queries answer from projections kept beside the events in the same transaction. \
             The store is --store PATH, else $CTG_STORE, else ./ctg-store.
             """,
         version: "1.0.0",

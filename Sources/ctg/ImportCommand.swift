@@ -7,10 +7,10 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Append NDJSON events, one atomic batch per file.",
         discussion: """
-            Each file is appended whole or not at all: the first rejected event rejects its file,
-            naming the line, the event id and the rule. Events already in the store with identical
-            content are skipped (imports are idempotent). Files given before a rejected one stay
-            appended. Use - to read standard input; standard input and pipes are copied to a
+            Each file is appended whole or not at all: the first rejected event rejects its file, \
+            naming the line, the event id and the rule. Events already in the store with identical \
+            content are skipped (imports are idempotent). Files given before a rejected one stay \
+            appended. Use - to read standard input; standard input and pipes are copied to a \
             temporary file ($TMPDIR) before the batch starts.
             """
     )
