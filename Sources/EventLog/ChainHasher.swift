@@ -76,7 +76,8 @@ final class ChainHasher {
 /// The consumer sleeps on a semaphore when it has caught up, after asking to be woken
 /// once `Follower.wakeBatch` more records are there (or at the end): a wake-up per record
 /// would cost the appending thread a system call per event. Who signals is decided by
-/// one exchange on `sleeping`, so every sleep gets exactly one signal.
+/// one exchange on `sleeping`, so every sleep gets exactly one signal, at the latest
+/// from `stop`.
 private final class Follower: @unchecked Sendable {
     // @unchecked: the ring's slots are written by the producer before `produced` is
     // published (releasing) and read by the consumer after reading it (acquiring); a slot
@@ -123,8 +124,10 @@ private final class Follower: @unchecked Sendable {
         }
         slots[count & (Follower.capacity - 1)] = record
         count += 1
-        produced.store(count, ordering: .sequentiallyConsistent)
-        if sleeping.load(ordering: .sequentiallyConsistent) && count >= wakeAt.load(ordering: .relaxed) { signalSleeper() }
+        // No fence here (this runs per event): a `sleeping` read stale misses a wake-up for
+        // one record only — the next add reads it again, and `stop` always signals.
+        produced.store(count, ordering: .releasing)
+        if sleeping.load(ordering: .relaxed) && count >= wakeAt.load(ordering: .relaxed) { signalSleeper() }
     }
 
     /// Ends the queue: with `waiting` false, once every record added is chained, returning
