@@ -195,7 +195,7 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
         // of them summed and sorted.
         let totalsWork = Parallel.Background(spread: spread) {
             let finest = FlushWork.adding(FlushWork.moved(decisions, parts: wide ? min(ProcessInfoShim.cores - 1, 8) : 1), to: pending)
-            return FlushWork.prepareTotals(finest, spread: wide)
+            return FlushWork.prepareTotals(finest, spread: spread)
         }
         try alongside()
         try write(.conventions, FlushWork.prepare(conventions, codec: codec, spread: spread))
