@@ -105,6 +105,7 @@ public final class EventRecord: Sendable {
         let ledgerOffset: Int
         let canonicalStart: Int
 
+        @inline(__always)
         init?(_ bytes: UnsafeRawBufferPointer) {
             guard bytes.count >= 8 + 64 + 1 else { return nil }
             version = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
