@@ -177,7 +177,8 @@ extension Ledger {
             throw LedgerError(code: "cannot-open", message: "cannot open \(path): \(String(cString: strerror(errno)))", file: path)
         }
         defer { if input != 0 { close(input) } }
-        var template = Array((String(cString: getenv("TMPDIR") ?? strdup("/tmp")) + "/ctg-stdin-XXXXXX").utf8CString)
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((directory + "/ctg-stdin-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw LedgerError(code: "spool-failed", message: "cannot create a temporary file for \(path == "-" ? "standard input" : path)") }
         defer { close(fd) }
