@@ -189,30 +189,23 @@ public struct ConventionState: Sendable, Equatable {
         for i in members.indices where members[i].partner.id.sameBytes(id) { return true }
         return false
     }
-    /// A partner that is or was a member: one a lead, a committee seat or an attendance
-    /// may name (a partner who left stays known to the convention).
-    /// `isMember`, found through `memberIndex` when it knows the id (the rules ask it
-    /// for every funder, signatory, lead, committee member and attendee).
-    ///
-    /// The index answers "no" too: members change only in `Rules`, which records each
-    /// join in it and drops it at each departure (it is rebuilt at the next lookup), so
-    /// it holds exactly the members whenever it has as many entries. A partner joining
-    /// is looked up here, and is not a member: a scan read every member's id (retaining
-    /// and releasing each) for every join.
+    /// `isMember` through `memberIndex` (the rules ask it for every partner joining, and
+    /// every funder, signatory, lead, committee member and attendee). The index is exact:
+    /// members change only in `Rules`, which records each join in it and drops it at each
+    /// departure (it is rebuilt at the next lookup), so it answers "no" as well as "yes"
+    /// — a scan read every member's id, retaining and releasing each.
     mutating func hasMember(_ id: String) -> Bool {
-        guard let i = memberIndex.position(of: id, in: members, { $0.partner.id }) else { return false }
-        return (i < members.count && members[i].partner.id.sameBytes(id)) || isMember(id)
+        memberIndex.position(of: id, in: members, { $0.partner.id }) != nil
     }
 
     /// `isKnownPartner` through `memberIndex` (see `hasMember`).
-    mutating func hasKnownPartner(_ id: String) -> Bool {
-        if hasMember(id) { return true }
-        for i in formerMembers.indices where formerMembers[i].partner.id.sameBytes(id) { return true }
-        return false
-    }
+    mutating func hasKnownPartner(_ id: String) -> Bool { hasMember(id) || wasMember(id) }
 
-    public func isKnownPartner(_ id: String) -> Bool {
-        if isMember(id) { return true }
+    /// A partner that is or was a member: one a lead, a committee seat or an attendance
+    /// may name (a partner who left stays known to the convention).
+    public func isKnownPartner(_ id: String) -> Bool { isMember(id) || wasMember(id) }
+
+    private func wasMember(_ id: String) -> Bool {
         for i in formerMembers.indices where formerMembers[i].partner.id.sameBytes(id) { return true }
         return false
     }

@@ -24,7 +24,8 @@ extension Ledger {
         let display = file == "-" ? "<stdin>" : file
         var source = file
         var spooled: String?
-        if file == "-" || Ledger.fileSize(file) == nil {
+        var size = file == "-" ? nil : Ledger.fileSize(file)
+        if size == nil {
             // Standard input or a pipe (`<(zcat …)`) cannot be read twice, and a batch is
             // re-run from its start when the map fills: it is copied to a file first.
             guard file == "-" || FileManagerShim.isReadable(file) else {
@@ -33,10 +34,10 @@ extension Ledger {
             let temp = try Ledger.spool(file)
             source = temp
             spooled = temp
+            size = Ledger.fileSize(temp)
         }
         defer { if let spooled { unlink(spooled) } }
         let resolvedActor = actor ?? Ledger.environmentActor
-        let size = Ledger.fileSize(source)
         if let size { reserveMap(forInputBytes: size) }
         return try appendBatch(label: display, progress: progress) { apply in
             progress?.start(totalBytes: size)
@@ -172,6 +173,7 @@ extension Ledger {
 
     /// Copies standard input (`-`) or the pipe at `path` into a temporary file, and returns its path.
     static func spool(_ path: String) throws -> String {
+        let name = path == "-" ? "standard input" : path
         let input = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else {
             throw LedgerError(code: "cannot-open", message: "cannot open \(path): \(String(cString: strerror(errno)))", file: path)
@@ -180,7 +182,7 @@ extension Ledger {
         let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array((directory + "/ctg-stdin-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw LedgerError(code: "spool-failed", message: "cannot create a temporary file for \(path == "-" ? "standard input" : path)") }
+        guard fd >= 0 else { throw LedgerError(code: "spool-failed", message: "cannot create a temporary file for \(name)") }
         defer { close(fd) }
         let spoolPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -197,7 +199,7 @@ extension Ledger {
                 let w = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, n - written) }
                 guard w > 0 else {
                     unlink(spoolPath)
-                    throw LedgerError(code: "spool-failed", message: "cannot write \(path == "-" ? "standard input" : path) to \(spoolPath): \(String(cString: strerror(errno)))")
+                    throw LedgerError(code: "spool-failed", message: "cannot write \(name) to \(spoolPath): \(String(cString: strerror(errno)))")
                 }
                 written += w
             }

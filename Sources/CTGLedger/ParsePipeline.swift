@@ -47,16 +47,15 @@ struct ParsedLine: Sendable {
 
     /// Input bytes per chunk when a file is split between workers.
     static var chunkBytes: Int { 256 << 10 }
-    /// Lines per chunk when a stream is read by one worker.
-    static var chunkLines: Int { 512 }
 
-    /// The lines of a file, parsed by worker threads and handed over in file order. A
-    /// regular file is split into byte ranges, one worker per core, each line going to
-    /// the range it starts in; anything else (a pipe) is read by one worker. Line numbers
-    /// in a chunk count from its first line: the caller adds the lines of the chunks
-    /// before. A read failure (a line too long, an I/O error) is the last item.
+    /// The lines of a regular file (an import copies standard input and pipes to one
+    /// first), parsed by worker threads and handed over in file order: the file is split
+    /// into byte ranges, one worker per core, each line going to the range it starts in.
+    /// Line numbers in a chunk count from its first line: the caller adds the lines of
+    /// the chunks before. A read failure (a line too long, an I/O error, a file gone) is
+    /// the last item.
     static func pipeline(path: String, actor: String?, workers: Int = importWorkers) -> OrderedWorkers<ParsedLine> {
-        guard let size = Ledger.fileSize(path) else { return sequentialPipeline(path: path, actor: actor) }
+        let size = Ledger.fileSize(path) ?? 0
         let chunks = max(1, (size + chunkBytes - 1) / chunkBytes)
         return OrderedWorkers(workers: min(workers, chunks), chunks: chunks, helper: {
             let ranges = FileRanges(path: path, actor: actor, chunks: chunks)
@@ -103,36 +102,6 @@ struct ParsedLine: Sendable {
             } catch {
                 items.append(failure(error, line: reader?.lineNumber ?? 0))
                 return OrderedWorkers.Chunk(items: items, isLast: true, lines: reader?.lineNumber ?? 0)
-            }
-        }
-    }
-
-    /// A stream read from its start by one worker, in chunks of `chunkLines` lines.
-    private static func sequentialPipeline(path: String, actor: String?) -> OrderedWorkers<ParsedLine> {
-        OrderedWorkers(workers: 1) { _, claim, emit in
-            var reader: LineReader?
-            var items: [ParsedLine] = []
-            var firstLine = 0  // lines read before this chunk
-            let tape = JSONTape()
-            do {
-                let lines = try LineReader(path: path)
-                reader = lines
-                var more = true
-                while more, claim() != nil {
-                    items = []
-                    items.reserveCapacity(chunkLines)
-                    while items.count < chunkLines, try lines.next({ line in
-                        if Ledger.isBlank(line) { return }
-                        items.append(parse(line, number: lines.lineNumber - firstLine, actor: actor, tape: tape))
-                    }) {}
-                    more = items.count == chunkLines
-                    emit(OrderedWorkers.Chunk(items: items, isLast: !more, lines: lines.lineNumber - firstLine))
-                    firstLine = lines.lineNumber
-                }
-            } catch {
-                let line = (reader?.lineNumber ?? 0) - firstLine
-                items.append(failure(error, line: line))
-                emit(OrderedWorkers.Chunk(items: items, isLast: true, lines: line))
             }
         }
     }

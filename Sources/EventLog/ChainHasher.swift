@@ -25,8 +25,9 @@ final class ChainHasher {
     /// before the background thread started.
     private var head: ChainHash
     private var nextSeq: UInt64
-    private let background: Bool
-    private var chained = 0
+    /// The seq whose record a follower thread chains first; nil without one (an
+    /// environment that is not write-mapped).
+    private let followFrom: UInt64?
     /// Unmanaged: read at every event, a strong reference was retained and released each
     /// time — on the cache line the other thread polls. Released in `finish` or `deinit`.
     private var follower: Unmanaged<Follower>?
@@ -38,12 +39,12 @@ final class ChainHasher {
     init(head: ChainHash, nextSeq: UInt64, background: Bool) {
         self.head = head
         self.nextSeq = nextSeq
-        self.background = background
+        followFrom = background ? nextSeq + UInt64(Self.inlineRecords) : nil
     }
 
     deinit {
         guard let follower else { return }
-        follower.takeUnretainedValue().stop(waiting: true)
+        follower.takeUnretainedValue().stop(abandoning: true)
         follower.release()
     }
 
@@ -55,8 +56,7 @@ final class ChainHasher {
         }
         head = EventRecord.chain(record, seq: nextSeq, after: head)
         nextSeq += 1
-        chained += 1
-        if background && chained == Self.inlineRecords {
+        if nextSeq == followFrom {
             follower = Unmanaged.passRetained(Follower(head: head, nextSeq: nextSeq))
         }
     }
@@ -66,7 +66,7 @@ final class ChainHasher {
         guard let follower else { return head }
         self.follower = nil
         defer { follower.release() }
-        return follower.takeUnretainedValue().stop(waiting: false)
+        return follower.takeUnretainedValue().stop(abandoning: false)
     }
 }
 
@@ -130,15 +130,14 @@ private final class Follower: @unchecked Sendable {
         if sleeping.load(ordering: .relaxed) && count >= wakeAt.load(ordering: .relaxed) { signalSleeper() }
     }
 
-    /// Ends the queue: with `waiting` false, once every record added is chained, returning
-    /// the last hash; with `waiting` true, as soon as the thread notices (the batch is
-    /// being aborted: its hashes no longer matter). Either way the thread has stopped
-    /// when this returns.
+    /// Ends the queue: once every record added is chained, returning the last hash; or,
+    /// `abandoning` the rest, as soon as the thread notices (the batch is being aborted:
+    /// its hashes no longer matter). Either way the thread has stopped when this returns.
     @discardableResult
-    func stop(waiting cancel: Bool) -> ChainHash {
+    func stop(abandoning: Bool) -> ChainHash {
         guard !stopped else { return head }
         stopped = true
-        if cancel { cancelled.store(true, ordering: .sequentiallyConsistent) }
+        if abandoning { cancelled.store(true, ordering: .sequentiallyConsistent) }
         closed.store(true, ordering: .sequentiallyConsistent)
         signalSleeper()
         pthread_join(thread, nil)
