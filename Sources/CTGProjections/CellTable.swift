@@ -26,8 +26,10 @@ struct CellTable: Sendable {
         reserve(capacity)
     }
 
-    /// Room for `capacity` cells without growing the slots.
+    /// Room for `capacity` cells without growing the slots. Room for none allocates
+    /// nothing (a batch without decisions has no cells; the first `add` makes room).
     mutating func reserve(_ capacity: Int) {
+        guard capacity > 0 else { return }
         var size = max(16, slots.count)
         while size < 2 * capacity { size *= 2 }
         if size > slots.count { rehash(size) }

@@ -64,6 +64,7 @@ enum FlushWork {
     /// some conventions: a cell is one convention's, so the parts' cells never overlap.
     static func moved(_ taken: [Key: CachedDecision], parts: Int) -> [CellTable] {
         let changed = taken.indices.filter { taken.values[$0].base != nil }
+        guard !changed.isEmpty else { return [] }
         var moved = [CellTable](repeating: CellTable(), count: parts)
         moved.withUnsafeMutableBufferPointer { moved in
             Parallel.run(tasks: parts) { task in
@@ -90,6 +91,8 @@ enum FlushWork {
     /// Every scope kind from the finest cells, each kind sorted on a core of its own; the
     /// kind is the key's first byte, so kind after kind is key order.
     static func prepareTotals(_ finest: CellTable, spread: Bool) -> [SortedCells] {
+        // A batch that moved no total (most single events) has nothing to sum or sort.
+        guard !finest.isEmpty else { return [] }
         var sorted = [SortedCells](repeating: SortedCells(), count: TotalsScope.kinds)
         sorted.withUnsafeMutableBufferPointer { sorted in
             Parallel.run(tasks: TotalsScope.kinds, spread: spread) { kind in

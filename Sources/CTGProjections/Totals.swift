@@ -107,7 +107,9 @@ public struct TotalsScope: Hashable, Sendable {
     /// `3 ‖ length ‖ convention ‖ year (u32 BE) ‖ grouping tag ‖ group key` (see
     /// `appendScope`): the convention, the year or both are left out of the key.
     static func sum(_ finest: CellTable, into kind: Int) -> CellTable {
-        var cells = CellTable(capacity: kind == 1 ? finest.count : 1024)
+        // A kind has at most as many cells as the finest; the scopes without a convention
+        // far fewer (room for 1024 made up front, not 1024 for a single event's flush).
+        var cells = CellTable(capacity: kind == 1 ? finest.count : min(finest.count, 1024))
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
         finest.forEach { key, delta in

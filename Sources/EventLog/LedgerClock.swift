@@ -10,13 +10,35 @@ public enum LedgerClock {
         var t = time_t(ts.tv_sec)
         var parts = tm()
         gmtime_r(&t, &parts)
-        func pad(_ v: Int, _ n: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
+        return format(
+            year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
+            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec), millisecond: Int(ts.tv_nsec) / 1_000_000)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, digits written into 24 bytes (a batch of one event, as
+    /// `ctg record` writes, took longer to interpolate this than to check its rules).
+    static func format(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int) -> String {
+        precondition((0...9999).contains(year), "a four-digit year")
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var i = 0
+            func digits(_ value: Int, _ count: Int, then separator: UInt8) {
+                var v = value
+                for k in stride(from: count - 1, through: 0, by: -1) {
+                    out[i + k] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+                out[i + count] = separator
+                i += count + 1
+            }
+            digits(year, 4, then: UInt8(ascii: "-"))
+            digits(month, 2, then: UInt8(ascii: "-"))
+            digits(day, 2, then: UInt8(ascii: "T"))
+            digits(hour, 2, then: UInt8(ascii: ":"))
+            digits(minute, 2, then: UInt8(ascii: ":"))
+            digits(second, 2, then: UInt8(ascii: "."))
+            digits(millisecond, 3, then: UInt8(ascii: "Z"))
+            return i
         }
-        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))."
-            + "\(pad(Int(ts.tv_nsec) / 1_000_000, 3))Z"
     }
 }
 

@@ -1,5 +1,6 @@
 import CTGDomain
-import EventLog
+@testable import EventLog
+import Foundation
 import StrictJSON
 import Testing
 
@@ -58,6 +59,18 @@ struct CalendarDateTests {
         #expect(LedgerClock.epochMillis("1970-01-01T00:00:00Z") == 0)
         #expect(LedgerClock.epochMillis("1970-01-01T01:00:00+01:00") == 0)
         #expect(LedgerClock.epochMillis("2000-03-01") == 951_868_800_000)
+    }
+
+    @Test("recording times are RFC 3339 UTC with milliseconds, every field zero-padded")
+    func recordingTimeFormat() throws {
+        #expect(LedgerClock.format(year: 2026, month: 1, day: 2, hour: 3, minute: 4, second: 5, millisecond: 6) == "2026-01-02T03:04:05.006Z")
+        #expect(LedgerClock.format(year: 999, month: 12, day: 31, hour: 23, minute: 59, second: 59, millisecond: 999) == "0999-12-31T23:59:59.999Z")
+        let before = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = LedgerClock.now()
+        let after = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect(now.utf8.count == 24 && now.hasSuffix("Z"))
+        let millis = try #require(LedgerClock.epochMillis(now))
+        #expect(millis >= before - 1 && millis <= after + 1)
     }
 }
 
