@@ -242,6 +242,13 @@ public struct JSONParser {
         let node = add(.object, start: start)
         var members = 0
         var lastKey = -1
+        // Whether every key so far follows the one before in JCS order: then a key that
+        // follows the last one follows them all, and cannot repeat one (canonical input,
+        // such as every stored event, is never searched for duplicates).
+        var ascending = true
+        // Otherwise a bit per key so far, by its prefix's hash: a key whose bit is not set
+        // repeats none of them, and only one whose bit is set is compared with each.
+        var seen: UInt64 = 0
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
@@ -261,16 +268,23 @@ public struct JSONParser {
             let t = view()
             let prefix = JSONMember.prefix(of: t.text(key))
             setBits(key, prefix)
-            var other = node + 1
-            for _ in 0..<members {
-                if t[other].bits == prefix && t.text(other).elementsEqual(t.text(key)) {
-                    index = keyStart
-                    throw fail("duplicate-key", "key \"\(t.string(key))\" appears twice in one object")
-                }
-                other = t.nextMember(after: other)
-            }
             // In JCS order after the previous key?
-            if lastKey >= 0 && !JSONWriter.keyPrecedes(t[lastKey].bits, t.text(lastKey), prefix, t.text(key)) { nonCanonical += 1 }
+            if lastKey >= 0 && !JSONWriter.keyPrecedes(t[lastKey].bits, t.text(lastKey), prefix, t.text(key)) {
+                nonCanonical += 1
+                ascending = false
+            }
+            let bit: UInt64 = 1 << ((prefix &* 0x9E37_79B9_7F4A_7C15) >> 58)
+            if !ascending && seen & bit != 0 {
+                var other = node + 1
+                for _ in 0..<members {
+                    if t[other].bits == prefix && t.text(other).elementsEqual(t.text(key)) {
+                        index = keyStart
+                        throw fail("duplicate-key", "key \"\(t.string(key))\" appears twice in one object")
+                    }
+                    other = t.nextMember(after: other)
+                }
+            }
+            seen |= bit
             lastKey = key
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {

@@ -170,6 +170,13 @@ struct StrictParserTests {
     @Test("rejections carry a stable code", arguments: [
         (#"{"a":null}"#, "null-value"),
         (#"{"a":1,"a":2}"#, "duplicate-key"),
+        // Keys in order up to the repeat, a repeat after a key out of order, long keys
+        // sharing their first eight bytes, and a repeat inside a canonical nested object.
+        (#"{"a":1,"b":2,"b":3}"#, "duplicate-key"),
+        (#"{"a":1,"c":2,"b":3,"c":4}"#, "duplicate-key"),
+        (#"{"b":1,"a":2,"z":3,"b":4}"#, "duplicate-key"),
+        (#"{"occurredAt":1,"occurredAtZ":2,"occurredAt":3}"#, "duplicate-key"),
+        (#"{"d":{"id":"x","name":"y","name":"z"}}"#, "duplicate-key"),
         (#"{"a":1.0}"#, "non-integer-number"),
         (#"{"a":2.024e3}"#, "non-integer-number"),
         (#"{"a":-1}"#, "number-out-of-range"),
@@ -203,6 +210,25 @@ struct StrictParserTests {
     func duplicateKeysByBytes() throws {
         let value = try JSONParser.parse("{\"caf\u{E9}\":1,\"cafe\u{301}\":2}")
         #expect(value.objectValue?.members.count == 2)
+    }
+
+    @Test("every repeat of a key is found, in objects of any order and width", arguments: [true, false])
+    func duplicatesInWideObjects(ascending: Bool) throws {
+        // 60 distinct keys (more than the 64-bit filter of keys seen can tell apart by
+        // itself), in order or reversed: accepted; the same with any one key repeated at
+        // the end: refused.
+        var keys = (0..<60).map { "k\($0 < 10 ? "0" : "")\($0)" }
+        if !ascending { keys.reverse() }
+        let members = keys.map { "\"\($0)\":1" }
+        #expect(try JSONParser.parse("{" + members.joined(separator: ",") + "}").objectValue?.members.count == 60)
+        for repeated in keys {
+            do {
+                _ = try JSONParser.parse("{" + members.joined(separator: ",") + ",\"\(repeated)\":2}")
+                Issue.record("accepted a repeat of \(repeated)")
+            } catch {
+                #expect(error.code == "duplicate-key")
+            }
+        }
     }
 
     @Test("escaped surrogate pairs decode to one scalar")
