@@ -46,13 +46,13 @@ public enum Parallel {
 
     /// Work started on another thread, its result waited for when wanted — or, when
     /// `spread` is false (work too small to pay for a thread), done right away here.
-    final class Background<T: Sendable>: @unchecked Sendable {
+    public final class Background<T: Sendable>: @unchecked Sendable {
         // @unchecked: `result` is written once, by the worker, before `done` is signalled,
         // and taken only after waiting for it.
         private var result: T?
         private let done = DispatchSemaphore(value: 0)
 
-        init(spread: Bool = true, _ work: @escaping @Sendable () -> T) {
+        public init(spread: Bool = true, _ work: @escaping @Sendable () -> T) {
             guard spread else {
                 result = work()
                 done.signal()
@@ -65,7 +65,7 @@ public enum Parallel {
         }
 
         /// The result, once the work is done; taken (moved out), so call it once.
-        func take() -> T {
+        public func take() -> T {
             done.wait()
             guard let taken = result.take() else { preconditionFailure("a background result is taken once") }
             return taken

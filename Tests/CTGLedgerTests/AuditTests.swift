@@ -141,6 +141,25 @@ struct AuditTests {
         #expect(result.problems.contains { $0.contains("zz-forged-decision") && $0.contains("is stored but a fresh replay has no such entry") })
     }
 
+    @Test("differences in several tables, compared on two threads, are told table by table in the tables' order, the same at every run")
+    func projectionProblemsInTableOrder() throws {
+        let altered: [Table] = [.totals, .decisions, .conventions, .payments]
+        let store = try Self.tampered { txn in
+            for table in altered {
+                let db = try txn.openDatabase(table.rawValue)
+                var key: [UInt8]?
+                try txn.forEach(db) { entry in key = entry.keyBytes; return false }
+                try txn.put(db, key: key!, value: [9, 9, 9])
+            }
+        }
+        let auditor = try store.auditor()
+        let first = try auditor.verify().problems
+        let named = first.compactMap { problem in Table.allCases.first { problem.hasPrefix("projection \($0.rawValue):") } }
+        #expect(Set(named) == Set(altered))
+        #expect(named == Table.allCases.filter { altered.contains($0) })
+        for _ in 0..<5 { #expect(try auditor.verify().problems == first) }
+    }
+
     @Test("every ctg-audit read leaves data.mdb byte-identical")
     func auditDoesNotWrite() throws {
         let store = TempStore()
