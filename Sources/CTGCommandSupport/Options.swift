@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import CTGLedger
 import CTGProjections
 import EventLog
@@ -23,7 +26,23 @@ public struct OutputOptions: ParsableArguments {
 
     /// Prints a report on standard output in the chosen format.
     public func print(_ report: Report) {
-        Swift.print(report.rendered(format), terminator: "")
+        // Whatever `print` has buffered goes first.
+        fflush(nil)
+        report.withRenderedBytes(format) { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if n > 0 {
+                    offset += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    // A closed pipe or a full disk: the report cannot be delivered.
+                    StandardError.write("error: standard output could not be written (\(String(cString: strerror(errno))))\n")
+                    Glibc.exit(2)
+                }
+            }
+        }
     }
 }
 

@@ -85,6 +85,14 @@ public struct Report: Sendable {
         self.preamble = preamble
     }
 
+    /// The report in `format`, handed to `body` as UTF-8 bytes (what `rendered` holds);
+    /// JSON is written straight from its buffer.
+    public func withRenderedBytes<R>(_ format: OutputFormat, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if format == .json { return try JSONWriter.withOrderedBytes(json, indent: 2, suffix: 0x0A, body) }
+        var text = rendered(format)
+        return try text.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+    }
+
     public func rendered(_ format: OutputFormat) -> String {
         switch format {
         case .json:

@@ -1,6 +1,7 @@
 import CTGDomain
 import CTGProjections
 import EventLog
+import LMDB
 import StrictJSON
 
 /// Where an auditor's replay stops.
@@ -40,6 +41,7 @@ extension Ledger {
     /// The store is only read.
     public func replay(_ bound: ReplayBound) throws -> ReplayOutcome {
         var outcome = ReplayOutcome(tables: MemoryTables())
+        try reserve(outcome.tables, for: bound)
         var projector = ProjectionWriter(outcome.tables)
         let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log) { record in
             if let until = bound.untilSeq, record.seq > until { return false }
@@ -80,6 +82,28 @@ extension Ledger {
     }
 }
 
+extension Ledger {
+    /// Makes room in `tables` for what a replay within `bound` will hold: the stored
+    /// projections' sizes (a whole replay equals them), in proportion to the events a
+    /// seq bound keeps. Tables that grow by doubling rehash every entry each time (at a
+    /// million events, a second of a replay). A hint only: a bound by date or recording
+    /// time, which may keep anything from none to all, reserves nothing.
+    func reserve(_ tables: MemoryTables, for bound: ReplayBound) throws {
+        guard bound.recordedBeforeMillis == nil && bound.asOf == nil else { return }
+        try environment.read { txn in
+            let last = try LogReader(txn: txn, tables: log).lastSeq()
+            guard last > 0 else { return }
+            let kept = min(bound.untilSeq ?? last, last)
+            let stored = LMDBTables(txn, projectionDatabases)
+            for table in Table.allCases {
+                // count × kept / last, rounded up (counts and seqs are far below 2^31).
+                let count = try stored.count(table)
+                tables.reserve(table, (count * Int(kept) + Int(last) - 1) / Int(last))
+            }
+        }
+    }
+}
+
 extension Reports {
     /// `ctg-audit replay`: `{"conventions":[state…],"funding":{…}}`.
     public static func replay(_ outcome: ReplayOutcome, convention: String?, by grouping: Grouping, year: Int?, asOf: CalendarDate?) throws -> Report {
@@ -97,7 +121,8 @@ extension Reports {
         var report = Report(
             lazyJSON: {
                 object([
-                    ("conventions", .array(conventionStates.map { conventionJSON($0, asOf: asOf) })),
+                    // Thousands of states at a million events: made on every core.
+                    ("conventions", .array(Parallel.map(conventionStates, spread: conventionStates.count >= 256) { conventionJSON($0, asOf: asOf) })),
                     ("funding", fundingJSON),
                 ])
             }, tables: list + [fundingTable])

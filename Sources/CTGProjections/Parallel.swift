@@ -72,6 +72,21 @@ public enum Parallel {
         }
     }
 
+    /// `transform` of each element, worked out in slices on every core (`spread`), in
+    /// order. `transform` must touch nothing shared but what it reads.
+    public static func map<T, R>(_ elements: [T], spread: Bool = true, _ transform: (T) -> R) -> [R] {
+        guard spread, elements.count > 1 else { return elements.map(transform) }
+        var results = [R?](repeating: nil, count: elements.count)
+        results.withUnsafeMutableBufferPointer { results in
+            elements.withUnsafeBufferPointer { elements in
+                forEachSlice(of: elements.count) { range in
+                    for i in range { results[i] = transform(elements[i]) }
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+
     /// Calls `body` with slices of `0..<count`, side by side on every core. Eight slices
     /// per core, taken by whichever thread is free: a core shared with other work (a
     /// flush's background chain) takes fewer, rather than being waited for.

@@ -65,6 +65,16 @@ public enum JSONWriter {
         return out.withBytes { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// `ordered`, followed by `suffix`, handed to `body` as bytes: a large report (a
+    /// replay's hundreds of megabytes) is not copied into a string, checked as UTF-8 and
+    /// copied again to add a newline.
+    public static func withOrderedBytes<R>(_ value: JSONValue, indent: Int = 0, suffix: UInt8? = nil, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var out = CanonicalBuffer()
+        writeOrdered(value, indent: indent, level: 0, into: &out)
+        if let suffix { out.append(suffix) }
+        return try out.withBytes { try body(UnsafeRawBufferPointer($0)) }
+    }
+
     private static func writeOrdered(_ value: JSONValue, indent: Int, level: Int, into out: inout CanonicalBuffer) {
         func newline(_ level: Int) {
             guard indent > 0 else { return }

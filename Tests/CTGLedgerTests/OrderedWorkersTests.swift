@@ -1,4 +1,5 @@
 @testable import CTGLedger
+import CTGProjections
 import Foundation
 import Testing
 
@@ -74,5 +75,15 @@ struct OrderedWorkersTests {
         while let chunk = pipeline.nextChunk() { seen += chunk.items }
         #expect(seen == Array(0...12))
         #expect(pipeline.nextChunk() == nil)
+    }
+}
+
+@Suite("Work spread over every core keeps its order")
+struct ParallelMapTests {
+    @Test("a map made in slices on every core equals the map made on one thread, element for element", arguments: [0, 1, 2, 255, 10_007])
+    func mapKeepsOrder(count: Int) {
+        let elements = (0..<count).map { "state-\($0)" }
+        let spread = Parallel.map(elements) { $0 + "/" + String($0.count) }
+        #expect(spread == elements.map { $0 + "/" + String($0.count) })
     }
 }
