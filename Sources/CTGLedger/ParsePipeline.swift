@@ -143,40 +143,37 @@ struct ParsedRecord: Sendable {
     /// transaction of its own over seq ranges of its own. The log only grows and a stored
     /// event never changes, so every worker sees the same events up to the seq the caller
     /// stops at. `until` must stay false once false (a seq or recording-time bound).
-    static func pipeline(environment: Environment, tables: LogTables, workers: Int = OrderedWorkers<ParsedRecord>.defaultWorkers,
-                         checkHashes: Bool = false, until: @escaping @Sendable (EventRecord) -> Bool = { _ in true }) -> (OrderedWorkers<ParsedRecord>, SnapshotProbe) {
+    /// `helping`: the caller's transaction, open on its thread for as long as the pipeline:
+    /// the caller then makes chunks too, through it, rather than wait for one (as an
+    /// import's applying thread parses), and one worker fewer shares the cores with it.
+    static func pipeline(environment: Environment, tables: LogTables, workers: Int? = nil, checkHashes: Bool = false, helping caller: Transaction? = nil,
+                         until: @escaping @Sendable (EventRecord) -> Bool = { _ in true }) -> (OrderedWorkers<ParsedRecord>, SnapshotProbe) {
         let probe = SnapshotProbe()
-        let pipeline = OrderedWorkers<ParsedRecord>(workers: workers) { worker, claim, emit in
+        let cores = OrderedWorkers<ParsedRecord>.defaultWorkers
+        let helper: (() -> (Int) -> OrderedWorkers<ParsedRecord>.Chunk)? = caller.map { txn in
+            {
+                let (log, tape) = (LogReader(txn: txn, tables: tables), JSONTape())
+                return { index in
+                    do {
+                        return try chunk(index, log: log, tape: tape, checkHashes: checkHashes, until: until)
+                    } catch {
+                        // Told after the last chunk (`probe.lastSeq()`), as a worker's failure is.
+                        probe.set(error: error)
+                        return OrderedWorkers.Chunk(items: [], isLast: true)
+                    }
+                }
+            }
+        }
+        let pipeline = OrderedWorkers<ParsedRecord>(workers: workers ?? (caller == nil ? cores : max(1, cores - 1)), helper: helper) { worker, claim, emit in
             do {
                 let tape = JSONTape()
                 try environment.read { txn in
                     let log = LogReader(txn: txn, tables: tables)
                     if worker == 0 { probe.set(lastSeq: try log.lastSeq()) }
                     while let index = claim() {
-                        let first = UInt64(index) * chunkSeqs + 1
-                        let last = first + chunkSeqs - 1
-                        var items: [ParsedRecord] = []
-                        items.reserveCapacity(Int(chunkSeqs))
-                        // The chunk is the log's last unless a record past its range exists.
-                        var isLast = true
-                        try log.forEach(from: first) { seq, record in
-                            guard seq <= last else { isLast = false; return false }
-                            guard let record else {
-                                items.append(ParsedRecord(seq: seq, record: nil, hashMatches: false, envelope: nil, refusal: Rejection("store-damaged", "undecodable record"), event: nil))
-                                return true
-                            }
-                            guard until(record) else { return false }
-                            var parsed = parse(record, checkHash: checkHashes, tape: tape)
-                            // Index entries of a stored seq never change, so this snapshot
-                            // answers for the caller's.
-                            if checkHashes, let envelope = parsed.envelope {
-                                parsed.misIndex = try log.misIndex(envelope, at: seq, version: record.version)
-                            }
-                            items.append(parsed)
-                            return true
-                        }
-                        emit(OrderedWorkers.Chunk(items: items, isLast: isLast))
-                        if isLast { return }
+                        let made = try chunk(index, log: log, tape: tape, checkHashes: checkHashes, until: until)
+                        emit(made)
+                        if made.isLast { return }
                     }
                 }
             } catch {
@@ -184,6 +181,35 @@ struct ParsedRecord: Sendable {
             }
         }
         return (pipeline, probe)
+    }
+
+    /// Chunk `index` of the log (seqs `index × chunkSeqs + 1` on), read through `log`.
+    private static func chunk(
+        _ index: Int, log: LogReader, tape: JSONTape, checkHashes: Bool, until: (EventRecord) -> Bool
+    ) throws -> OrderedWorkers<ParsedRecord>.Chunk {
+        let first = UInt64(index) * chunkSeqs + 1
+        let last = first + chunkSeqs - 1
+        var items: [ParsedRecord] = []
+        items.reserveCapacity(Int(chunkSeqs))
+        // The chunk is the log's last unless a record past its range exists.
+        var isLast = true
+        try log.forEach(from: first) { seq, record in
+            guard seq <= last else { isLast = false; return false }
+            guard let record else {
+                items.append(ParsedRecord(seq: seq, record: nil, hashMatches: false, envelope: nil, refusal: Rejection("store-damaged", "undecodable record"), event: nil))
+                return true
+            }
+            guard until(record) else { return false }
+            var parsed = parse(record, checkHash: checkHashes, tape: tape)
+            // Index entries of a stored seq never change, so this snapshot answers for
+            // the caller's.
+            if checkHashes, let envelope = parsed.envelope {
+                parsed.misIndex = try log.misIndex(envelope, at: seq, version: record.version)
+            }
+            items.append(parsed)
+            return true
+        }
+        return OrderedWorkers.Chunk(items: items, isLast: isLast)
     }
 
     /// `checkHashes` (verify): also recomputes each hash and checks each event's index entries.

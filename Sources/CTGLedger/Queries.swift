@@ -67,9 +67,10 @@ extension Ledger {
             var projector = ProjectionWriter(tables)
             var count: UInt64 = 0
             progress?.start(totalBytes: nil)
-            // The events are read and decoded by a second thread, in a read transaction:
-            // it sees the log this write transaction started from, which it does not change.
-            let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log)
+            // The events are read and decoded by other threads, in read transactions (they
+            // see the log this write transaction started from, which it does not change),
+            // and by this thread through this transaction when it would wait.
+            let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log, helping: txn)
             defer { pipeline.close() }
             while let chunk = pipeline.nextChunk() {
                 try chunk.items.withUnsafeBufferPointer { items in

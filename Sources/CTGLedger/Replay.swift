@@ -43,40 +43,43 @@ extension Ledger {
         var outcome = ReplayOutcome(tables: MemoryTables())
         try reserve(outcome.tables, for: bound)
         var projector = ProjectionWriter(outcome.tables)
-        let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log) { record in
-            if let until = bound.untilSeq, record.seq > until { return false }
-            // recordedAt never decreases, so nothing after the first one too late qualifies.
-            if let before = bound.recordedBeforeMillis, let at = LedgerClock.epochMillis(record.recordedAt), at >= before { return false }
-            return true
-        }
-        defer { pipeline.close() }
-        while let chunk = pipeline.nextChunk() {
-            // Events lent from their chunk (see `Ledger.replay(_:into:)`).
-            try chunk.items.withUnsafeBufferPointer { items in
-                for i in items.indices {
-                    let parsed = items.baseAddress! + i
-                    if let asOf = bound.asOf {
-                        guard let record = parsed.pointee.record else { throw Ledger.damaged(parsed.pointee.seq) }
-                        let envelope = try ParsedRecord.envelope(parsed)
-                        guard envelope.businessDate <= asOf else { continue }
-                        do {
-                            try projector.apply(envelope, decoded: parsed.pointee.event, at: Rules.Position(seq: record.seq, version: record.version))
-                        } catch let rejection as Rejection {
-                            // A business-date view leaves out later-dated events that this one
-                            // may rely on (a correction recorded with an earlier date, say).
-                            outcome.notes.append("seq \(parsed.pointee.seq) (\(envelope.id)) left out of the as-of view: \(rejection)")
-                            continue
-                        }
-                    } else {
-                        try Ledger.replay(parsed, into: &projector)
-                    }
-                    outcome.replayed += 1
-                    outcome.lastSeq = parsed.pointee.seq
-                }
+        // This thread reads too, through a read transaction of its own, when it would wait.
+        try environment.read { txn in
+            let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log, helping: txn) { record in
+                if let until = bound.untilSeq, record.seq > until { return false }
+                // recordedAt never decreases, so nothing after the first one too late qualifies.
+                if let before = bound.recordedBeforeMillis, let at = LedgerClock.epochMillis(record.recordedAt), at >= before { return false }
+                return true
             }
-            pipeline.discard(chunk)
+            defer { pipeline.close() }
+            while let chunk = pipeline.nextChunk() {
+                // Events lent from their chunk (see `Ledger.replay(_:into:)`).
+                try chunk.items.withUnsafeBufferPointer { items in
+                    for i in items.indices {
+                        let parsed = items.baseAddress! + i
+                        if let asOf = bound.asOf {
+                            guard let record = parsed.pointee.record else { throw Ledger.damaged(parsed.pointee.seq) }
+                            let envelope = try ParsedRecord.envelope(parsed)
+                            guard envelope.businessDate <= asOf else { continue }
+                            do {
+                                try projector.apply(envelope, decoded: parsed.pointee.event, at: Rules.Position(seq: record.seq, version: record.version))
+                            } catch let rejection as Rejection {
+                                // A business-date view leaves out later-dated events that this one
+                                // may rely on (a correction recorded with an earlier date, say).
+                                outcome.notes.append("seq \(parsed.pointee.seq) (\(envelope.id)) left out of the as-of view: \(rejection)")
+                                continue
+                            }
+                        } else {
+                            try Ledger.replay(parsed, into: &projector)
+                        }
+                        outcome.replayed += 1
+                        outcome.lastSeq = parsed.pointee.seq
+                    }
+                }
+                pipeline.discard(chunk)
+            }
+            _ = try probe.lastSeq()
         }
-        _ = try probe.lastSeq()
         try projector.flush()
         return outcome
     }

@@ -96,11 +96,11 @@ extension Ledger {
                 return true
             }
 
-            // Records are read, hash-checked and parsed by a second thread in its own read
-            // transaction, up to the last seq of this one: the log only grows, so both see
-            // the same events.
+            // Records are read, hash-checked and parsed by other threads in read transactions
+            // of their own, up to the last seq of this one (the log only grows, so all see
+            // the same events), and by this thread through this one when it would wait.
             let snapshotLast = try reader.lastSeq()
-            let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log, checkHashes: true) { $0.seq <= snapshotLast }
+            let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log, checkHashes: true, helping: txn) { $0.seq <= snapshotLast }
             defer { pipeline.close() }
             chunks: while let chunk = pipeline.nextChunk() {
                 let passed = try chunk.items.withUnsafeBufferPointer { items in
