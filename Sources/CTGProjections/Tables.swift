@@ -108,12 +108,12 @@ public final class MemoryTables: KeyValueTables {
     /// access, and a replay makes hundreds of thousands of them. In memory of their own
     /// rather than an array property: changing an entry through the array checked the
     /// class's exclusive access and the array's uniqueness, and retained, at every put.
-    private let tables: UnsafeMutablePointer<[Bytes: [UInt8]]>
+    private let tables: UnsafeMutablePointer<ByteTable>
     private static let tableCount = Table.allCases.count
 
     public init() {
         tables = .allocate(capacity: Self.tableCount)
-        tables.initialize(repeating: [:], count: Self.tableCount)
+        tables.initialize(repeating: ByteTable(), count: Self.tableCount)
     }
 
     deinit {
@@ -125,37 +125,43 @@ public final class MemoryTables: KeyValueTables {
     /// doubling, each time rehashing every entry (a tenth of verify's time at 200 000
     /// events). A hint: a table holds any number of entries.
     public func reserve(_ table: Table, _ count: Int) {
-        tables[table.index].reserveCapacity(count)
+        tables[table.index].reserve(count)
     }
 
-    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { tables[table.index][Bytes(key)] }
-    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws { tables[table.index][Bytes(key)] = value }
-    public func delete(_ table: Table, _ key: [UInt8]) throws { tables[table.index][Bytes(key)] = nil }
+    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { key.withUnsafeBytes { tables[table.index].get($0) } }
+    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {
+        key.withUnsafeBytes { k in value.withUnsafeBytes { v in tables[table.index].put(k, v) } }
+    }
+    public func delete(_ table: Table, _ key: [UInt8]) throws { key.withUnsafeBytes { tables[table.index].remove($0) } }
     public func isEmpty(_ table: Table) throws -> Bool { count(table) == 0 }
     public func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws {
-        tables[table.index][Bytes([UInt8](key))] = [UInt8](value)
+        tables[table.index].put(key, value)
     }
-    public func contains(_ table: Table, key: UnsafeRawBufferPointer) throws -> Bool { tables[table.index][Bytes([UInt8](key))] != nil }
+    public func contains(_ table: Table, key: UnsafeRawBufferPointer) throws -> Bool { tables[table.index].contains(key) }
 
     /// The number of entries of `table`.
     public func count(_ table: Table) -> Int { tables[table.index].count }
 
     /// Calls `body` with every entry of `table`, in no particular order (no sort).
     public func forEachUnordered(_ table: Table, _ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
-        for (key, value) in tables[table.index] { try body(key.bytes, value) }
+        try tables[table.index].forEach { key, value in try body(Array(key), Array(value)) }
     }
 
     public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
-        let t = tables[table.index]
-        var keys = prefix.isEmpty ? Array(t.keys) : t.keys.filter { $0.bytes.starts(with: prefix) }
-        keys.sort(by: MemoryTables.precedes)
-        for key in keys {
-            guard try body(key.bytes, t[key]!) else { return }
+        var entries: [(key: [UInt8], value: [UInt8])] = []
+        prefix.withUnsafeBytes { prefix in
+            tables[table.index].forEach { key, value in
+                if key.starts(with: prefix) { entries.append((Array(key), Array(value))) }
+            }
+        }
+        entries.sort { MemoryTables.precedes($0.key, $1.key) }
+        for entry in entries {
+            guard try body(entry.key, entry.value) else { return }
         }
     }
 
     /// LMDB's default key order: bytes compared as unsigned, a prefix first.
-    static func precedes(_ a: Bytes, _ b: Bytes) -> Bool {
-        a.bytes.lexicographicallyPrecedes(b.bytes)
+    static func precedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.lexicographicallyPrecedes(b)
     }
 }
