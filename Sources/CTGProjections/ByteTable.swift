@@ -36,9 +36,7 @@ struct ByteTable {
     /// Room for `capacity` entries without growing the index.
     mutating func reserve(_ capacity: Int) {
         guard capacity > 0 else { return }
-        var size = max(16, slots.count)
-        while size < 2 * capacity { size *= 2 }
-        if size > slots.count { rehash(size) }
+        if let size = OpenAddressing.growth(of: slots.count, toHold: capacity) { rehash(size) }
         entries.reserveCapacity(capacity)
     }
 

@@ -30,9 +30,7 @@ struct CellTable: Sendable {
     /// nothing (a batch without decisions has no cells; the first `add` makes room).
     mutating func reserve(_ capacity: Int) {
         guard capacity > 0 else { return }
-        var size = max(16, slots.count)
-        while size < 2 * capacity { size *= 2 }
-        if size > slots.count { rehash(size) }
+        if let size = OpenAddressing.growth(of: slots.count, toHold: capacity) { rehash(size) }
         cells.reserveCapacity(capacity)
         keys.reserveCapacity(capacity * 32)
     }
@@ -97,5 +95,16 @@ struct CellTable: Sendable {
                 }
             }
         }
+    }
+}
+
+/// Sizing shared by the open-addressing tables (`CellTable`, `ByteTable`).
+enum OpenAddressing {
+    /// The slot count, a power of two at least 16, that keeps `capacity` entries at most
+    /// half full, when it is more than `slots`; nil when `slots` is enough.
+    static func growth(of slots: Int, toHold capacity: Int) -> Int? {
+        var size = max(16, slots)
+        while size < 2 * capacity { size *= 2 }
+        return size > slots ? size : nil
     }
 }
