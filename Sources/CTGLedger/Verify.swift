@@ -208,14 +208,19 @@ extension Ledger {
             if differences <= 5 { comparison.problems.append("projection \(table.rawValue): \(message)") }
         }
         var matched = 0
-        try stored.scan(table, prefix: []) { key, value in
-            if let fresh = try replayed.get(table, key) {
+        // Both sides read in place: arrays are made only for an entry to report.
+        try stored.scanInPlace(table) { key, value in
+            let same = replayed.withValue(table, key: key) { fresh in
+                fresh.count == value.count && (fresh.isEmpty || memcmp(fresh.baseAddress!, value.baseAddress!, fresh.count) == 0)
+            }
+            if let same {
                 matched += 1
-                if fresh != value {
-                    report("\(printable(key)) differs from a fresh replay\(Self.seqHint(table, value, fresh))")
+                if !same {
+                    let fresh = replayed.withValue(table, key: key) { Array($0) } ?? []
+                    report("\(printable(Array(key))) differs from a fresh replay\(Self.seqHint(table, Array(value), fresh))")
                 }
             } else {
-                report("\(printable(key)) is stored but a fresh replay has no such entry")
+                report("\(printable(Array(key))) is stored but a fresh replay has no such entry")
             }
             return true
         }

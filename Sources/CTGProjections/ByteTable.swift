@@ -71,8 +71,13 @@ struct ByteTable {
 
     /// A copy of the value of `key`.
     func get(_ key: UnsafeRawBufferPointer) -> [UInt8]? {
+        withValue(key) { Array($0) }
+    }
+
+    /// `body` applied to the value of `key` where it lies (valid during the call).
+    func withValue<R>(_ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
         guard let entry = live(key) else { return nil }
-        return arena.withUnsafeBytes { Array($0[entry.valueOffset..<entry.valueOffset + Int(entry.valueCount)]) }
+        return try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[entry.valueOffset..<entry.valueOffset + Int(entry.valueCount)])) }
     }
 
     mutating func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {

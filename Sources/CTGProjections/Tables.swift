@@ -96,6 +96,12 @@ public struct LMDBTables: KeyValueTables {
         try txn.forEach(database(table), prefix: prefix) { entry in try body(entry.keyBytes, entry.valueBytes) }
     }
 
+    /// Every entry of `table` in key order, read in place (valid during the call), until
+    /// `body` returns false.
+    public func scanInPlace(_ table: Table, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
+        try txn.forEach(database(table)) { entry in try body(entry.key, entry.value) }
+    }
+
     /// Empties every projection table (for a rebuild).
     public func emptyAll() throws {
         for t in Table.allCases { try txn.empty(database(t)) }
@@ -138,6 +144,12 @@ public final class MemoryTables: KeyValueTables {
         tables[table.index].put(key, value)
     }
     public func contains(_ table: Table, key: UnsafeRawBufferPointer) throws -> Bool { tables[table.index].contains(key) }
+
+    /// `body` applied to the value of `key` where it lies (valid during the call); nil
+    /// when `table` has no such entry.
+    public func withValue<R>(_ table: Table, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        try tables[table.index].withValue(key, body)
+    }
 
     /// The number of entries of `table`.
     public func count(_ table: Table) -> Int { tables[table.index].count }
