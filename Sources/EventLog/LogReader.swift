@@ -1,4 +1,5 @@
 import LMDB
+import StrictJSON
 
 /// Reads the event log inside one transaction.
 public struct LogReader {
@@ -49,18 +50,54 @@ public struct LogReader {
     /// Which index, if any, fails to point `event`, stored at `seq` as `version` of its
     /// stream, to that seq (the stream index is checked first).
     public func misIndex(_ event: Envelope, at seq: UInt64, version: UInt64) throws -> MisIndex? {
-        // Keys on the stack: this runs for every event verify reads.
-        let indexed: UInt64? = try event.stream.withUTF8Bytes { stream in
-            try withUnsafeTemporaryAllocation(byteCount: stream.count + 9, alignment: 1) { key in
-                key.copyMemory(from: UnsafeRawBufferPointer(stream))
-                key[stream.count] = 0
-                key.storeBytes(of: version.bigEndian, toByteOffset: stream.count + 1, as: UInt64.self)
-                return try txn.withValue(tables.streams, key: UnsafeRawBufferPointer(key)) { $0.count == 8 ? LogKey.decodeSeq($0) : nil } ?? nil
-            }
+        let indexed: UInt64? = try LogReader.withStreamKey(event.stream, version: version) { key in
+            try txn.withValue(tables.streams, key: key) { $0.count == 8 ? LogKey.decodeSeq($0) : nil } ?? nil
         }
         guard indexed == seq else { return .stream }
         let claimed: UInt64? = try event.id.withUTF8Bytes { id in try txn.withValue(tables.ids, key: UnsafeRawBufferPointer(id)) { $0.count == 8 ? LogKey.decodeSeq($0) : nil } ?? nil }
         return claimed == seq ? nil : .id
+    }
+
+    /// `body` applied to the stream index's key of `stream` at `version` (stream ‖ 0 ‖
+    /// version as 8 big-endian bytes), made on the stack: verify makes one per event.
+    static func withStreamKey<R>(_ stream: String, version: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try stream.withUTF8Bytes { stream in
+            try withUnsafeTemporaryAllocation(byteCount: stream.count + 9, alignment: 1) { key in
+                key.copyMemory(from: UnsafeRawBufferPointer(stream))
+                key[stream.count] = 0
+                key.storeBytes(of: version.bigEndian, toByteOffset: stream.count + 1, as: UInt64.self)
+                return try body(UnsafeRawBufferPointer(key))
+            }
+        }
+    }
+
+    /// Hashes, under `seed`, of the keys `event` has at `version` in the id index (its id)
+    /// and in the stream index, for `indexMatches`.
+    public static func indexKeyHashes(_ event: Envelope, version: UInt64, seed: Int) -> (id: UInt64, stream: UInt64) {
+        let id = event.id.withUTF8Bytes { UInt64(bitPattern: Int64(ByteHash.hash(UnsafeRawBufferPointer($0), seed: seed))) }
+        let stream = withStreamKey(event.stream, version: version) { UInt64(bitPattern: Int64(ByteHash.hash($0, seed: seed))) }
+        return (id, stream)
+    }
+
+    /// Whether every entry of `index` (the id or the stream index) points to a seq in
+    /// `1...keyHashes.count` whose event has that entry's key: `keyHashes[seq - 1]` is
+    /// the hash under `seed` of the key it should have. With as many entries as events,
+    /// every event then has its entry (two keys with one hash, and so one seq, would be a
+    /// 64-bit collision under a seed drawn for this process).
+    public func indexMatches(_ index: Database, keyHashes: UnsafeBufferPointer<UInt64>, seed: Int) throws -> Bool {
+        var matches = true
+        try txn.forEach(index) { entry in
+            guard entry.value.count == 8 else { matches = false; return false }
+            let seq = LogKey.decodeSeq(entry.value)
+            guard seq >= 1, seq <= UInt64(keyHashes.count),
+                keyHashes[Int(seq) - 1] == UInt64(bitPattern: Int64(ByteHash.hash(entry.key, seed: seed)))
+            else {
+                matches = false
+                return false
+            }
+            return true
+        }
+        return matches
     }
 
     /// The stream's current version, 0 when it has no event.
