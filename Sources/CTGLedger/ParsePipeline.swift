@@ -226,7 +226,7 @@ struct ParsedRecord: Sendable {
                     parsed.indexKeyHashes = LogReader.indexKeyHashes(envelope, version: record.version, seed: seed)
                 }
             }
-            items.append(parsed)
+            items.append(consume parsed)
             return true
         }
         return OrderedWorkers.Chunk(items: items, isLast: isLast)
