@@ -88,9 +88,9 @@ extension Ledger {
 extension Ledger {
     /// Makes room in `tables` for what a replay within `bound` will hold: the stored
     /// projections' sizes (a whole replay equals them), in proportion to the events a
-    /// seq bound keeps. Tables that grow by doubling rehash every entry each time (at a
-    /// million events, a second of a replay). A hint only: a bound by date or recording
-    /// time, which may keep anything from none to all, reserves nothing.
+    /// seq bound keeps, so they are not rehashed entry by entry each time they double. A
+    /// hint only: a bound by date or recording time, which may keep anything from none to
+    /// all, reserves nothing.
     func reserve(_ tables: MemoryTables, for bound: ReplayBound) throws {
         guard bound.recordedBeforeMillis == nil && bound.asOf == nil else { return }
         try environment.read { txn in

@@ -189,46 +189,47 @@ extension Ledger {
         let claims = Claims(order)
         let (environment, databases, log) = (environment, projectionDatabases, log)
         nonisolated(unsafe) let shared = replayed
-        @Sendable func piece(_ i: Int, _ txn: Transaction) throws -> TableComparison {
+        @Sendable func piece(_ i: Int, _ txn: Transaction) throws -> Findings {
             if i < tables.count { return try Ledger.compare(tables[i], stored: LMDBTables(txn, databases), replayed: shared) }
             let walk = walks[i - tables.count]
             let matches = try walk.keyHashes.withUnsafeBufferPointer { hashes in
                 try LogReader(txn: txn, tables: log).indexMatches(walk.index, keyHashes: hashes, seed: walk.seed)
             }
             // Told only to start the exact pass (see `verify(progress:)`).
-            return TableComparison(problems: matches ? [] : ["the \(walk.name) index does not match the events"])
+            return Findings(problems: matches ? [] : ["the \(walk.name) index does not match the events"])
         }
-        let helper = Parallel.Background { () -> Result<[(Int, TableComparison)], any Error> in
+        let helper = Parallel.Background { () -> Result<[(Int, Findings)], any Error> in
             Result {
                 try environment.read { txn in
                     guard try LogReader(txn: txn, tables: log).lastSeq() == snapshotLast else { return [] }
-                    var done: [(Int, TableComparison)] = []
+                    var done: [(Int, Findings)] = []
                     while let i = claims.next() { done.append((i, try piece(i, txn))) }
                     return done
                 }
             }
         }
-        var comparisons = [TableComparison?](repeating: nil, count: order.count)
+        var found = [Findings?](repeating: nil, count: order.count)
         // The other thread reads `replayed`: it is waited for before anything is thrown.
         let mine = Result { () throws -> Void in
-            while let i = claims.next() { comparisons[i] = try piece(i, stored.txn) }
+            while let i = claims.next() { found[i] = try piece(i, stored.txn) }
         }
         let theirs = helper.take()
         try mine.get()
-        for (i, comparison) in try theirs.get() { comparisons[i] = comparison }
-        for comparison in comparisons {
-            guard let comparison else { preconditionFailure("every piece is claimed once") }
-            result.problems += comparison.problems
+        for (i, findings) in try theirs.get() { found[i] = findings }
+        for findings in found {
+            guard let findings else { preconditionFailure("every piece is claimed once") }
+            result.problems += findings.problems
         }
         if !result.ok && result.firstBadSeq == nil { result.firstBadSeq = result.events }
     }
 
-    /// What comparing one table found: at most five differences told, then their count.
-    struct TableComparison: Sendable {
+    /// What one piece of the cross-check (a table compared, an index walked) found: for a
+    /// table, at most five differences told, then their count.
+    struct Findings: Sendable {
         var problems: [String] = []
     }
 
-    /// Table numbers handed out once each, to whichever thread asks first.
+    /// Piece numbers handed out once each, to whichever thread asks first.
     private final class Claims: @unchecked Sendable {
         // @unchecked: `next` is guarded by `lock`.
         private let lock = NSLock()
@@ -244,12 +245,12 @@ extension Ledger {
     /// Walks the stored table (an LMDB cursor) and looks each entry up in the replay (a
     /// hash, not a sort of the replay's keys); the replay then has no entry the store
     /// lacks exactly when every one of its entries was matched.
-    private static func compare(_ table: Table, stored: LMDBTables, replayed: MemoryTables) throws -> TableComparison {
+    private static func compare(_ table: Table, stored: LMDBTables, replayed: MemoryTables) throws -> Findings {
         var differences = 0
-        var comparison = TableComparison()
+        var findings = Findings()
         func report(_ message: String) {
             differences += 1
-            if differences <= 5 { comparison.problems.append("projection \(table.rawValue): \(message)") }
+            if differences <= 5 { findings.problems.append("projection \(table.rawValue): \(message)") }
         }
         var matched = 0
         // Both sides read in place: arrays are made only for an entry to report.
@@ -277,8 +278,8 @@ extension Ledger {
                 report("\(printable(key)) is missing (a fresh replay has it)")
             }
         }
-        if differences > 5 { comparison.problems.append("projection \(table.rawValue): \(differences - 5) more differences") }
-        return comparison
+        if differences > 5 { findings.problems.append("projection \(table.rawValue): \(differences - 5) more differences") }
+        return findings
     }
 
     /// For a convention or decision, the seq of its last event, which a reader needs to

@@ -351,17 +351,3 @@ struct SortedCells {
         }
     }
 }
-
-/// A byte string as a dictionary key, hashed in one call rather than byte by byte.
-struct Bytes: Hashable {
-    let bytes: [UInt8]
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-    func hash(into hasher: inout Hasher) { hasher.combine(_rawHashValue(seed: 0)) }
-    /// What dictionaries hash a cell key by (see `ByteHash`).
-    func _rawHashValue(seed: Int) -> Int { bytes.withUnsafeBytes { ByteHash.hash($0, seed: seed) } }
-    static func == (a: Bytes, b: Bytes) -> Bool {
-        a.bytes.count == b.bytes.count && a.bytes.withUnsafeBytes { x in
-            b.bytes.withUnsafeBytes { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
-        }
-    }
-}
