@@ -106,12 +106,15 @@ public final class Envelope: Sendable {
         }
         let assumed = try r.optionalStringArray("assumed", maxLength: 512)
         try r.finish()
-        // `finish()` refused objects of more than 64 members, so a bit each fits.
+        // `finish()` refused objects of more than 64 members, so a bit each fits. Only a
+        // form to write, or `assumed` to check, needs them (not an event read back).
         var dropped: UInt64 = 0
-        var key = 1
-        for i in 0..<Int(view[0].count) {
-            if Envelope.isDropped(view.text(key)) { dropped |= 1 << UInt64(i) }
-            key = view.nextMember(after: key)
+        if stored == nil || assumed != nil {
+            var key = 1
+            for i in 0..<Int(view[0].count) {
+                if Envelope.isDropped(view.text(key)) { dropped |= 1 << UInt64(i) }
+                key = view.nextMember(after: key)
+            }
         }
         // The stored form: as written, without `ledger` and `expectedVersion`, with what
         // was added. Events read back from the log have theirs already, and need it only
