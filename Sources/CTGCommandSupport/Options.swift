@@ -29,18 +29,10 @@ public struct OutputOptions: ParsableArguments {
         // Whatever `print` has buffered goes first.
         fflush(nil)
         report.withRenderedBytes(format) { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                if n > 0 {
-                    offset += n
-                } else if n < 0 && errno == EINTR {
-                    continue
-                } else {
-                    // A closed pipe or a full disk: the report cannot be delivered.
-                    StandardError.write("error: standard output could not be written (\(String(cString: strerror(errno))))\n")
-                    Glibc.exit(2)
-                }
+            guard FileDescriptor.writeAll(STDOUT_FILENO, bytes) else {
+                // A closed pipe or a full disk: the report cannot be delivered.
+                StandardError.write("error: standard output could not be written (\(String(cString: strerror(errno))))\n")
+                Glibc.exit(2)
             }
         }
     }

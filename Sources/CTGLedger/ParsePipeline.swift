@@ -159,7 +159,7 @@ struct ParsedRecord: Sendable {
     /// `helping`: the caller's transaction, open on its thread for as long as the pipeline:
     /// the caller then makes chunks too, through it, rather than wait for one (as an
     /// import's applying thread parses), and one worker fewer shares the cores with it.
-    static func pipeline(environment: Environment, tables: LogTables, workers: Int? = nil, checkHashes: Bool = false, indexCheck: IndexCheck = .none, helping caller: Transaction? = nil,
+    static func pipeline(environment: Environment, tables: LogTables, checkHashes: Bool = false, indexCheck: IndexCheck = .none, helping caller: Transaction? = nil,
                          until: @escaping @Sendable (EventRecord) -> Bool = { _ in true }) -> (OrderedWorkers<ParsedRecord>, SnapshotProbe) {
         let probe = SnapshotProbe()
         let cores = OrderedWorkers<ParsedRecord>.defaultWorkers
@@ -177,7 +177,7 @@ struct ParsedRecord: Sendable {
                 }
             }
         }
-        let pipeline = OrderedWorkers<ParsedRecord>(workers: workers ?? (caller == nil ? cores : max(1, cores - 1)), helper: helper) { worker, claim, emit in
+        let pipeline = OrderedWorkers<ParsedRecord>(workers: caller == nil ? cores : max(1, cores - 1), helper: helper) { worker, claim, emit in
             do {
                 let tape = JSONTape()
                 try environment.read { txn in

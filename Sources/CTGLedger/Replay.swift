@@ -41,10 +41,10 @@ extension Ledger {
     /// The store is only read.
     public func replay(_ bound: ReplayBound) throws -> ReplayOutcome {
         var outcome = ReplayOutcome(tables: MemoryTables())
-        try reserve(outcome.tables, for: bound)
         var projector = ProjectionWriter(outcome.tables)
         // This thread reads too, through a read transaction of its own, when it would wait.
         try environment.read { txn in
+            try reserve(outcome.tables, for: bound, in: txn)
             let (pipeline, probe) = ParsedRecord.pipeline(environment: environment, tables: log, helping: txn) { record in
                 if let until = bound.untilSeq, record.seq > until { return false }
                 // recordedAt never decreases, so nothing after the first one too late qualifies.
@@ -91,18 +91,16 @@ extension Ledger {
     /// seq bound keeps, so they are not rehashed entry by entry each time they double. A
     /// hint only: a bound by date or recording time, which may keep anything from none to
     /// all, reserves nothing.
-    func reserve(_ tables: MemoryTables, for bound: ReplayBound) throws {
+    func reserve(_ tables: MemoryTables, for bound: ReplayBound, in txn: Transaction) throws {
         guard bound.recordedBeforeMillis == nil && bound.asOf == nil else { return }
-        try environment.read { txn in
-            let last = try LogReader(txn: txn, tables: log).lastSeq()
-            guard last > 0 else { return }
-            let kept = min(bound.untilSeq ?? last, last)
-            let stored = LMDBTables(txn, projectionDatabases)
-            for table in Table.allCases {
-                // count × kept / last, rounded up (counts and seqs are far below 2^31).
-                let count = try stored.count(table)
-                tables.reserve(table, (count * Int(kept) + Int(last) - 1) / Int(last))
-            }
+        let last = try LogReader(txn: txn, tables: log).lastSeq()
+        guard last > 0 else { return }
+        let kept = min(bound.untilSeq ?? last, last)
+        let stored = LMDBTables(txn, projectionDatabases)
+        for table in Table.allCases {
+            // count × kept / last, rounded up (counts and seqs are far below 2^31).
+            let count = try stored.count(table)
+            tables.reserve(table, (count * Int(kept) + Int(last) - 1) / Int(last))
         }
     }
 }

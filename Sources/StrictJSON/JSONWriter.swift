@@ -60,9 +60,7 @@ public enum JSONWriter {
 
     /// Member order kept; `indent` > 0 writes one member or element per line.
     public static func ordered(_ value: JSONValue, indent: Int = 0) -> String {
-        var out = CanonicalBuffer()
-        writeOrdered(value, indent: indent, level: 0, into: &out)
-        return out.withBytes { String(decoding: $0, as: UTF8.self) }
+        withOrderedBytes(value, indent: indent) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// `ordered`, followed by `suffix`, handed to `body` as bytes: a large report (a
