@@ -27,6 +27,9 @@ public struct ReplayOutcome {
     public var lastSeq: UInt64 = 0
     /// Events inside the bounds that the rules refused once later-dated events were left out.
     public var notes: [String] = []
+    /// The replay's caches, let go of by its flush: freed with the tables, after the
+    /// reports (freeing them on the other core slowed the reports' rendering).
+    var retired = RetiredCaches()
     public var reader: ProjectionReader<MemoryTables> { ProjectionReader(tables) }
 
     /// Lets go of the replayed tables on another thread, once the caller is done with
@@ -80,7 +83,7 @@ extension Ledger {
             }
             _ = try probe.lastSeq()
         }
-        try projector.flush()
+        try projector.flush(retiring: &outcome.retired)
         return outcome
     }
 }

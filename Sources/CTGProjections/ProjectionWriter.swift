@@ -259,6 +259,11 @@ public struct ProjectionWriter<KV: KeyValueTables>: LedgerState {
     private func writeTotals(_ sorted: [SortedCells]) throws {
         // Into an empty table (a first import), every cell is new and comes in key order.
         let fresh = try kv.isEmpty(.totals)
+        // A replay's tables in memory keep the cells as sorted, whole.
+        if fresh, let memory = kv as? MemoryTables {
+            memory.adoptTotals(SortedTotals(sorted))
+            return
+        }
         for cells in sorted {
             try cells.forEach { key, delta in
                 if fresh {
@@ -326,28 +331,12 @@ enum KeyOrder {
         let order = common == 0 ? 0 : memcmp(buffer.baseAddress! + offset, buffer.baseAddress! + otherOffset, common)
         return order != 0 ? order < 0 : count < otherCount
     }
-}
 
-/// Totals cells in key order, their keys copied into one buffer: sorting and writing
-/// tens of thousands of cells then moves offsets, not arrays (each a retain and release).
-struct SortedCells {
-    private var keys: [UInt8] = []
-    private var cells: [(offset: Int32, count: Int32, totals: Totals)] = []
-
-    init() {}
-
-    init(_ table: CellTable) {
-        keys = table.keys
-        cells = table.cells
-        keys.withUnsafeBytes { keys in
-            cells.sort { a, b in KeyOrder.precedes(keys, Int(a.offset), Int(a.count), Int(b.offset), Int(b.count)) }
-        }
-    }
-
-    /// Calls `body` with each key (valid during the call) and its totals, in key order.
-    func forEach(_ body: (UnsafeRawBufferPointer, Totals) throws -> Void) rethrows {
-        try keys.withUnsafeBytes { keys in
-            for cell in cells { try body(UnsafeRawBufferPointer(rebasing: keys[Int(cell.offset)..<Int(cell.offset + cell.count)]), cell.totals) }
-        }
+    /// Whether key `a` sorts before key `b`.
+    @inline(__always)
+    static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        let common = min(a.count, b.count)
+        let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+        return order != 0 ? order < 0 : a.count < b.count
     }
 }

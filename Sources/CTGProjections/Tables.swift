@@ -116,6 +116,11 @@ public final class MemoryTables: KeyValueTables {
     /// class's exclusive access and the array's uniqueness, and retained, at every put.
     private let tables: UnsafeMutablePointer<ByteTable>
     private static let tableCount = Table.allCases.count
+    /// The totals, while they are the cells a flush sorted (`adoptTotals`); the totals'
+    /// `ByteTable` is then empty. Changed only by this writer's thread.
+    @exclusivity(unchecked) private var sortedTotals: SortedTotals?
+    /// Room asked for the totals: made when they move into their `ByteTable`.
+    @exclusivity(unchecked) private var totalsReserved = 0
 
     public init() {
         tables = .allocate(capacity: Self.tableCount)
@@ -129,37 +134,86 @@ public final class MemoryTables: KeyValueTables {
 
     /// Makes room for `count` entries in `table` at once: a replay's tables grew by
     /// doubling, each time rehashing every entry (a tenth of verify's time at 200 000
-    /// events). A hint: a table holds any number of entries.
+    /// events). A hint: a table holds any number of entries. The totals' room is made
+    /// only if they are ever put one by one.
     public func reserve(_ table: Table, _ count: Int) {
-        tables[table.index].reserve(count)
+        if table == .totals {
+            totalsReserved = count
+        } else {
+            tables[table.index].reserve(count)
+        }
     }
 
-    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { key.withUnsafeBytes { tables[table.index].get($0) } }
-    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {
-        key.withUnsafeBytes { k in value.withUnsafeBytes { v in tables[table.index].put(k, v) } }
+    /// Takes a flush's sorted totals cells as the (empty) totals table.
+    func adoptTotals(_ sorted: SortedTotals) {
+        precondition(count(.totals) == 0, "totals adopted into a table that holds some")
+        if sorted.count > 0 { sortedTotals = sorted }
     }
-    public func delete(_ table: Table, _ key: [UInt8]) throws { key.withUnsafeBytes { tables[table.index].remove($0) } }
+
+    /// The entries of `table` in key order, when held sorted (the totals a flush handed
+    /// over): read by position, they can be compared with a stored table in one walk.
+    public func sortedEntries(_ table: Table) -> SortedTotals? {
+        table == .totals ? sortedTotals : nil
+    }
+
+    /// The totals' `ByteTable`, the sorted cells moved into it first: before any change.
+    private func changing(_ table: Table) -> UnsafeMutablePointer<ByteTable> {
+        if table == .totals, let sorted = sortedTotals.take() {
+            tables[table.index].reserve(max(totalsReserved, sorted.count))
+            for i in 0..<sorted.count {
+                sorted.withEntry(i) { key, value in tables[table.index].put(key, value) }
+            }
+        }
+        return tables + table.index
+    }
+
+    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { key.withUnsafeBytes { k in withValue(table, key: k) { Array($0) } } }
+    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {
+        let target = changing(table)
+        key.withUnsafeBytes { k in value.withUnsafeBytes { v in target.pointee.put(k, v) } }
+    }
+    public func delete(_ table: Table, _ key: [UInt8]) throws {
+        let target = changing(table)
+        key.withUnsafeBytes { target.pointee.remove($0) }
+    }
     public func isEmpty(_ table: Table) throws -> Bool { count(table) == 0 }
     public func put(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool) throws {
-        tables[table.index].put(key, value)
+        changing(table).pointee.put(key, value)
     }
-    public func contains(_ table: Table, key: UnsafeRawBufferPointer) throws -> Bool { tables[table.index].contains(key) }
+    public func contains(_ table: Table, key: UnsafeRawBufferPointer) throws -> Bool {
+        if table == .totals, let sorted = sortedTotals { return sorted.withValue(key) { _ in true } ?? false }
+        return tables[table.index].contains(key)
+    }
 
     /// `body` applied to the value of `key` where it lies (valid during the call); nil
     /// when `table` has no such entry.
     public func withValue<R>(_ table: Table, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
-        try tables[table.index].withValue(key, body)
+        if table == .totals, let sorted = sortedTotals { return try sorted.withValue(key, body) }
+        return try tables[table.index].withValue(key, body)
     }
 
     /// The number of entries of `table`.
-    public func count(_ table: Table) -> Int { tables[table.index].count }
+    public func count(_ table: Table) -> Int {
+        if table == .totals, let sorted = sortedTotals { return sorted.count }
+        return tables[table.index].count
+    }
 
     /// Calls `body` with every entry of `table`, in no particular order (no sort).
     public func forEachUnordered(_ table: Table, _ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
+        if table == .totals, let sorted = sortedTotals {
+            for i in 0..<sorted.count { try sorted.withEntry(i) { key, value in try body(Array(key), Array(value)) } }
+            return
+        }
         try tables[table.index].forEach { key, value in try body(Array(key), Array(value)) }
     }
 
     public func scan(_ table: Table, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
+        if table == .totals, let sorted = sortedTotals {
+            try prefix.withUnsafeBytes { prefix in
+                try sorted.scan(prefix: prefix) { key, value in try body(Array(key), Array(value)) }
+            }
+            return
+        }
         var entries: [(key: [UInt8], value: [UInt8])] = []
         prefix.withUnsafeBytes { prefix in
             tables[table.index].forEach { key, value in

@@ -141,6 +141,32 @@ struct AuditTests {
         #expect(result.problems.contains { $0.contains("zz-forged-decision") && $0.contains("is stored but a fresh replay has no such entry") })
     }
 
+    @Test("totals altered, deleted at both ends and forged are each told, in the stored table's order, the missing last")
+    func totalsDifferencesInOrder() throws {
+        var keys: [[UInt8]] = []
+        let store = try Self.tampered { txn in
+            let db = try txn.openDatabase(Table.totals.rawValue)
+            try txn.forEach(db) { entry in keys.append(entry.keyBytes); return true }
+            try txn.put(db, key: [0], value: [UInt8](repeating: 0, count: 24))
+            try txn.put(db, key: keys[1], value: [UInt8](repeating: 1, count: 24))
+            try txn.delete(db, key: keys[2])
+            try txn.delete(db, key: keys[keys.count - 1])
+            try txn.put(db, key: keys[3] + [0], value: [UInt8](repeating: 0, count: 24))
+        }
+        #expect(keys.count > 10 && keys[0] != [0])
+        func printable(_ key: [UInt8]) -> String {
+            "\"" + String(decoding: key, as: UTF8.self).unicodeScalars.map { $0.value < 0x20 ? "\\x" + String($0.value, radix: 16) : String($0) }.joined() + "\""
+        }
+        let problems = try store.auditor().verify().problems
+        #expect(problems == [
+            "projection proj-totals: \(printable([0])) is stored but a fresh replay has no such entry",
+            "projection proj-totals: \(printable(keys[1])) differs from a fresh replay",
+            "projection proj-totals: \(printable(keys[3] + [0])) is stored but a fresh replay has no such entry",
+            "projection proj-totals: \(printable(keys[2])) is missing (a fresh replay has it)",
+            "projection proj-totals: \(printable(keys[keys.count - 1])) is missing (a fresh replay has it)",
+        ])
+    }
+
     @Test("differences in several tables, compared on two threads, are told table by table in the tables' order, the same at every run")
     func projectionProblemsInTableOrder() throws {
         let altered: [Table] = [.totals, .decisions, .conventions, .payments]
