@@ -12,19 +12,46 @@ public struct Key: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The bytes' `ByteHash` under a seed drawn once per process, worked out where the
     /// key is made — for an event's stream, on the thread that parses it — so that a
     /// dictionary lookup hashes nothing, and two keys compared in a lookup are told
-    /// apart without reading their bytes when the hashes differ.
+    /// apart without reading their bytes when the hashes differ. Its sign bit tells
+    /// whether every byte is ASCII (`asciiFlag`).
     public let bytesHash: Int
 
     public init(_ string: String) {
         self.string = string
-        bytesHash = string.withUTF8Bytes { ByteHash.hash(UnsafeRawBufferPointer($0), seed: Key.processSeed) }
+        bytesHash = string.withUTF8Bytes { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            let hash = ByteHash.hash(raw, seed: Key.processSeed)
+            return Key.isASCII(raw) ? hash | Key.asciiFlag : hash & ~Key.asciiFlag
+        }
     }
 
     /// Random per process, as `Hasher`'s seed is: input files cannot be made to collide.
     private static let processSeed = Int.random(in: .min ... .max)
 
+    /// Set in `bytesHash` when every byte of the key is ASCII.
+    static var asciiFlag: Int { Int.min }
+
     public static func == (lhs: Key, rhs: Key) -> Bool {
-        lhs.bytesHash == rhs.bytesHash && lhs.string.sameBytes(rhs.string)
+        guard lhs.bytesHash == rhs.bytesHash else { return false }
+        // Both ASCII (the flag is part of the hash): `String ==` is then equality of the
+        // bytes, and reads them in place, where `sameBytes` retains and releases both
+        // strings' storage (four reference counts per dictionary hit).
+        return lhs.bytesHash & asciiFlag != 0 ? lhs.string == rhs.string : lhs.string.sameBytes(rhs.string)
+    }
+
+    /// Whether every byte is below 0x80, eight bytes at a time.
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var high: UInt64 = 0
+        var i = 0
+        while i + 8 <= bytes.count {
+            high |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < bytes.count {
+            high |= UInt64(bytes[i])
+            i += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     public func hash(into hasher: inout Hasher) {

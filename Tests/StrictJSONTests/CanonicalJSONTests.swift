@@ -1,4 +1,4 @@
-import StrictJSON
+@testable import StrictJSON
 import Testing
 
 @Suite("The canonical writer follows RFC 8785 (JCS)")
@@ -239,4 +239,38 @@ struct StrictParserTests {
 
 private extension String {
     func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
+@Suite("Keys are equal exactly when their UTF-8 bytes are")
+struct KeyEqualityTests {
+    @Test("canonically equivalent keys are distinct, ASCII keys of the same bytes equal, in comparisons, sets and dictionaries")
+    func equalityIsByteEquality() {
+        // "é" precomposed and decomposed, combining marks in either order, ASCII, a key
+        // whose only non-ASCII byte comes after eight ASCII ones, and the empty key.
+        let texts = ["caf\u{E9}", "cafe\u{301}", "a\u{301}\u{316}", "a\u{316}\u{301}", "cafe", "commune-000001-00",
+                     "commune-\u{E9}", "commune-e\u{301}", "", "12345678\u{E9}", "12345678e\u{301}"]
+        for a in texts {
+            for b in texts {
+                let same = Array(a.utf8) == Array(b.utf8)
+                #expect((Key(a) == Key(String(decoding: Array(b.utf8), as: UTF8.self))) == same, "\(Array(a.utf8)) vs \(Array(b.utf8))")
+            }
+        }
+        #expect(Set(texts.map(Key.init)).count == texts.count)
+        var counts: [Key: Int] = [:]
+        for text in texts + texts { counts[Key(text), default: 0] += 1 }
+        #expect(counts.count == texts.count && counts.values.allSatisfy { $0 == 2 })
+    }
+
+    @Test("a key is marked all-ASCII (then compared with String ==) only when every byte is ASCII, wherever a non-ASCII byte sits")
+    func asciiMark() {
+        for length in 0..<20 {
+            let ascii = String(repeating: "k", count: length)
+            #expect(Key(ascii).bytesHash & Key.asciiFlag != 0, "\(length) ASCII bytes")
+            for position in 0...length {
+                var text = ascii
+                text.insert("\u{E9}", at: text.index(text.startIndex, offsetBy: position))
+                #expect(Key(text).bytesHash & Key.asciiFlag == 0, "é at \(position) of \(length + 1)")
+            }
+        }
+    }
 }
