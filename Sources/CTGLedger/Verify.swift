@@ -31,90 +31,14 @@ extension Ledger {
 
     private func verify(progress: Progress?, exactIndexes: Bool) throws -> VerifyResult {
         try environment.read { txn in
-            var result = VerifyResult()
             let reader = LogReader(txn: txn, tables: log)
-            // Sized for what the stored projections hold, which the replay must equal.
-            var projector = ProjectionWriter(MemoryTables())
             let stored = LMDBTables(txn, projectionDatabases)
-            for table in Table.allCases { projector.kv.reserve(table, try stored.count(table)) }
-            var versions: [Key: UInt64] = [:]
             let snapshotLast = try reader.lastSeq()
-            // Per seq, the hashes of the index keys its event should have (quick pass).
             let seed = Int.random(in: .min ... .max)
-            var keyHashes = (ids: [UInt64](), streams: [UInt64]())
-            if !exactIndexes { keyHashes = ([UInt64](repeating: 0, count: Int(snapshotLast)), [UInt64](repeating: 0, count: Int(snapshotLast))) }
-            var expectedSeq: UInt64 = 1
-            var previousHash = ChainHash.zero
-            func fail(_ seq: UInt64, _ message: String) {
-                if result.firstBadSeq == nil { result.firstBadSeq = seq }
-                result.problems.append("seq \(seq): \(message)")
-            }
+            var check = LogCheck(exactIndexes: exactIndexes, events: Int(snapshotLast), progress: progress)
+            // Sized for what the stored projections hold, which the replay must equal.
+            for table in Table.allCases { check.projector.kv.reserve(table, try stored.count(table)) }
             progress?.start(totalBytes: nil)
-            // Lent from its chunk: a copy retained every field of the record and its event.
-            func check(_ parsed: UnsafePointer<ParsedRecord>) throws -> Bool {
-                let seq = parsed.pointee.seq
-                let record = parsed.pointee.record
-                guard seq == expectedSeq else {
-                    fail(expectedSeq, "missing: the log jumps from seq \(expectedSeq - 1) to \(seq)")
-                    return false
-                }
-                guard let record else {
-                    fail(seq, "the stored record cannot be decoded")
-                    return false
-                }
-                guard record.prevHashDigest == previousHash else {
-                    fail(seq, "prevHash \(Hex.string(record.prevHash)) is not the hash \(Hex.string(previousHash.bytes)) of seq \(seq - 1)")
-                    return false
-                }
-                guard parsed.pointee.hashMatches else {
-                    fail(seq, "content does not match its hash \(Hex.string(record.hash)) (recomputed \(Hex.string(record.recomputedHash.bytes)))")
-                    return false
-                }
-                let envelope: Envelope
-                do {
-                    envelope = try ParsedRecord.envelope(parsed)
-                } catch {
-                    fail(seq, "the stored event is not a valid envelope: \(error)")
-                    return false
-                }
-                // The stream's key and hash were made by the reading thread; one lookup
-                // finds the version and the place to update it.
-                let key = envelope.streamKey
-                let place = versions.index(forKey: key)
-                let expectedVersion = (place.map { versions.values[$0] } ?? 0) + 1
-                guard record.version == expectedVersion else {
-                    fail(seq, "version \(record.version) of stream \(envelope.stream), expected \(expectedVersion)")
-                    return false
-                }
-                if let place { versions.values[place] = record.version } else { versions[key] = record.version }
-                if !exactIndexes {
-                    // seq ≤ snapshotLast: the pipeline stops there.
-                    keyHashes.ids[Int(seq) - 1] = parsed.pointee.indexKeyHashes.id
-                    keyHashes.streams[Int(seq) - 1] = parsed.pointee.indexKeyHashes.stream
-                }
-                // Looked up by the reading threads in the exact pass (`ParsedRecord.misIndex`).
-                switch parsed.pointee.misIndex {
-                case .stream?:
-                    fail(seq, "the stream index does not point \(envelope.stream) version \(record.version) to this seq")
-                    return false
-                case .id?:
-                    fail(seq, "the id index does not point event \(envelope.id) to this seq")
-                    return false
-                case nil:
-                    break
-                }
-                do {
-                    try projector.apply(envelope, decoded: parsed.pointee.event, at: Rules.Position(seq: seq, version: record.version))
-                } catch {
-                    fail(seq, "the event does not pass the rules on replay: \(error)")
-                    return false
-                }
-                previousHash = record.hashDigest
-                expectedSeq += 1
-                result.events += 1
-                progress?.advance()
-                return true
-            }
 
             // Records are read, hash-checked and parsed by other threads in read transactions
             // of their own, up to the last seq of this one (the log only grows, so all see
@@ -124,32 +48,32 @@ extension Ledger {
             ) { $0.seq <= snapshotLast }
             defer { pipeline.close() }
             chunks: while let chunk = pipeline.nextChunk() {
-                let passed = try chunk.items.withUnsafeBufferPointer { items in
-                    for i in items.indices { guard try check(items.baseAddress! + i) else { return false } }
+                // Lent from its chunk: a copy retained every field of the record and its event.
+                let passed = chunk.items.withUnsafeBufferPointer { items in
+                    for i in items.indices { guard check.check(items.baseAddress! + i) else { return false } }
                     return true
                 }
                 guard passed else { break }
                 pipeline.discard(chunk)
             }
             _ = try probe.lastSeq()
+            var result = check.result
             progress?.finish(events: Int(result.events))
             guard result.ok else { return result }
-            result.streams = versions.count
-            try checkIndexes(txn, reader: reader, result: &result, versions: versions, lastHash: previousHash.bytes)
+            result.streams = check.versions.count
+            try checkIndexes(txn, reader: reader, result: &result, versions: check.versions, lastHash: check.previousHash.bytes)
             guard result.ok else { return result }
             // The caches the flush lets go of are freed after the cross-check: freeing them
             // meanwhile took a core from it (a million events' conventions: ~0.35 s of CPU).
             var retired = RetiredCaches()
-            try projector.flush(retiring: &retired)
+            try check.projector.flush(retiring: &retired)
             let walks = exactIndexes ? [] : [
-                IndexWalk(name: "id", index: log.ids, keyHashes: keyHashes.ids, seed: seed),
-                IndexWalk(name: "stream", index: log.streams, keyHashes: keyHashes.streams, seed: seed),
+                IndexWalk(name: "id", index: log.ids, keyHashes: check.keyHashes.ids, seed: seed),
+                IndexWalk(name: "stream", index: log.streams, keyHashes: check.keyHashes.streams, seed: seed),
             ]
-            try crossCheck(stored: stored, replayed: projector.kv, walks: walks, snapshotLast: snapshotLast, result: &result)
+            try crossCheck(stored: stored, replayed: check.projector.kv, walks: walks, snapshotLast: snapshotLast, result: &result)
             // The replay is let go of elsewhere, its last references taken from here.
-            let replay = (projector, versions, consume retired)
-            (projector, versions) = (ProjectionWriter(MemoryTables()), [:])
-            Parallel.free(replay)
+            Parallel.free((consume check, consume retired))
             return result
         }
     }

@@ -11,7 +11,12 @@ import Glibc
 /// lookup: a million-event verify made millions of allocations it then freed, and the
 /// dictionaries held about twice the bytes. Keys are never moved; a value replaced by
 /// one of another length goes to the end of the arena (a replay replaces few).
-struct ByteTable {
+///
+/// Not copyable: a table is used where it lies (`MemoryTables` keeps them in memory of
+/// its own), and a copyable one was copied — its three arrays retained, then released —
+/// at every lookup through a pointer, for the compiler to be sure it did not change
+/// during the call.
+struct ByteTable: ~Copyable {
     private struct Entry {
         var keyOffset: Int
         var valueOffset: Int

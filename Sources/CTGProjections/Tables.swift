@@ -124,7 +124,7 @@ public final class MemoryTables: KeyValueTables {
 
     public init() {
         tables = .allocate(capacity: Self.tableCount)
-        tables.initialize(repeating: ByteTable(), count: Self.tableCount)
+        for i in 0..<Self.tableCount { (tables + i).initialize(to: ByteTable()) }
     }
 
     deinit {
