@@ -15,12 +15,14 @@ public final class LineReader {
 
     private let fd: Int32
     private let maxLineBytes: Int
-    private var buffer: [UInt8]
-    private var start = 0
-    private var end = 0
+    // Unchecked: a reader is used by one thread at a time, and a line's `body` only reads
+    // `lineNumber`; checked at run time, its fields cost three access checks per line.
+    @exclusivity(unchecked) private var buffer: [UInt8]
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var end = 0
     private var eof = false
     /// The 1-based number of the line last returned (counted from the range's start).
-    public private(set) var lineNumber = 0
+    @exclusivity(unchecked) public private(set) var lineNumber = 0
     /// The file offset of `buffer[0]`.
     private var bufferOffset = 0
     /// Lines starting at or after this offset are not this reader's.
