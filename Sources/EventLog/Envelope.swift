@@ -207,16 +207,18 @@ public final class Envelope: Sendable {
     }
 
     static func isValidId(_ s: String) -> Bool {
-        let u = s.utf8
-        guard let first = u.first, isAlnum(first), u.count <= 128 else { return false }
-        return allBytes(of: s, are: ByteClass.idChar)
+        s.withUTF8Bytes { u in
+            guard let first = u.first, isAlnum(first), u.count <= 128 else { return false }
+            return ByteClass.idChar.containsAll(u)
+        }
     }
 
     /// `^[a-z0-9][a-z0-9-]{1,63}$`
     public static func isValidStream(_ s: String) -> Bool {
-        let u = s.utf8
-        guard let first = u.first, isLowerAlnum(first), (2...64).contains(u.count) else { return false }
-        return allBytes(of: s, are: ByteClass.streamChar)
+        s.withUTF8Bytes { u in
+            guard let first = u.first, isLowerAlnum(first), (2...64).contains(u.count) else { return false }
+            return ByteClass.streamChar.containsAll(u)
+        }
     }
 
     static func isAlnum(_ b: UInt8) -> Bool {
@@ -227,30 +229,48 @@ public final class Envelope: Sendable {
         (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A)
     }
 
-    /// The byte classes of the envelope's patterns, as bits of a 256-entry table: every
-    /// event's id, stream and type are checked, a table lookup per byte.
-    enum ByteClass {
-        static let idChar: UInt8 = 1  // [A-Za-z0-9._:-]
-        static let streamChar: UInt8 = 2  // [a-z0-9-]
-        static let letter: UInt8 = 4  // [A-Za-z]
-        static let table: [UInt8] = (0..<256).map { i in
-            let b = UInt8(i)
-            var c: UInt8 = 0
-            if isAlnum(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: ":") || b == UInt8(ascii: "-") { c |= idChar }
-            if isLowerAlnum(b) || b == UInt8(ascii: "-") { c |= streamChar }
-            if (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) { c |= letter }
-            return c
+    /// A set of ASCII bytes as a 128-bit mask: every event's id, stream and type are
+    /// checked, a shift and a test per byte, in one pass over the string's bytes (a
+    /// table in an array cost its lazy initialisation check and a second borrow of the
+    /// string per check).
+    struct ByteClass: Equatable {
+        let low: UInt64
+        let high: UInt64
+
+        /// The bytes below 128 for which `member` holds.
+        init(_ member: (UInt8) -> Bool) {
+            var (low, high): (UInt64, UInt64) = (0, 0)
+            for b in UInt8(0)..<128 where member(b) {
+                if b < 64 { low |= 1 << UInt64(b) } else { high |= 1 << UInt64(b - 64) }
+            }
+            (self.low, self.high) = (low, high)
         }
+
+        init(low: UInt64, high: UInt64) { (self.low, self.high) = (low, high) }
+
+        @inline(__always)
+        func contains(_ b: UInt8) -> Bool {
+            b < 64 ? (low >> UInt64(b)) & 1 != 0 : b < 128 && (high >> UInt64(b - 64)) & 1 != 0
+        }
+
+        func containsAll(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            for b in bytes where !contains(b) { return false }
+            return true
+        }
+
+        // Constants rather than sets built once: a lazily built global is checked at each
+        // use. A test builds each from its pattern and compares.
+        /// `[A-Za-z0-9._:-]`
+        static var idChar: ByteClass { ByteClass(low: 0x07FF_6000_0000_0000, high: 0x07FF_FFFE_87FF_FFFE) }
+        /// `[a-z0-9-]`
+        static var streamChar: ByteClass { ByteClass(low: 0x03FF_2000_0000_0000, high: 0x07FF_FFFE_0000_0000) }
+        /// `[A-Za-z]`
+        static var letter: ByteClass { ByteClass(low: 0, high: 0x07FF_FFFE_07FF_FFFE) }
     }
 
     /// Whether every byte of `s` is in `byteClass`.
-    static func allBytes(of s: String, are byteClass: UInt8) -> Bool {
-        s.withUTF8Bytes { bytes in
-            ByteClass.table.withUnsafeBufferPointer { table in
-                for b in bytes where table[Int(b)] & byteClass == 0 { return false }
-                return true
-            }
-        }
+    static func allBytes(of s: String, are byteClass: ByteClass) -> Bool {
+        s.withUTF8Bytes { byteClass.containsAll($0) }
     }
 }
 

@@ -1,4 +1,4 @@
-import EventLog
+@testable import EventLog
 import StrictJSON
 import Testing
 
@@ -69,5 +69,24 @@ struct EnvelopeTests {
     func assumed() {
         #expect(Self.code(Self.with("assumed", #"["/occurredAt","/data"]"#)) == nil)
         #expect(Self.code(Self.with("assumed", #"["occurredAt"]"#)) == "invalid-assumed")
+    }
+}
+
+@Suite("The envelope's byte classes are its patterns' character sets")
+struct ByteClassTests {
+    @Test("each byte class holds exactly the bytes of its pattern, whatever the byte (0 to 255)")
+    func classesMatchPatterns() {
+        func alnum(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) }
+        let patterns: [(Envelope.ByteClass, (UInt8) -> Bool, String)] = [
+            (.idChar, { alnum($0) || Array("._:-".utf8).contains($0) }, "[A-Za-z0-9._:-]"),
+            (.streamChar, { (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) || $0 == UInt8(ascii: "-") }, "[a-z0-9-]"),
+            (.letter, { (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }, "[A-Za-z]"),
+        ]
+        for (byteClass, member, pattern) in patterns {
+            #expect(byteClass == Envelope.ByteClass(member), "\(pattern)")
+            for b in 0...255 {
+                #expect(byteClass.contains(UInt8(b)) == member(UInt8(b)), "\(pattern), byte \(b)")
+            }
+        }
     }
 }
