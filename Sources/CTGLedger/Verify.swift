@@ -191,7 +191,7 @@ extension Ledger {
         if let sorted = replayed.sortedEntries(table) {
             var next = 0
             try stored.scanInPlace(table) { key, value in
-                while next < sorted.count, sorted.withEntry(next, { fresh, _ in precedes(fresh, key) }) {
+                while next < sorted.count, sorted.withEntry(next, { fresh, _ in KeyOrder.precedes(fresh, key) }) {
                     sorted.withEntry(next) { fresh, _ in missing.append(Array(fresh)) }
                     next += 1
                 }
@@ -233,13 +233,6 @@ extension Ledger {
         for key in missing { report("\(printable(key)) is missing (a fresh replay has it)") }
         if differences > 5 { findings.problems.append("projection \(table.rawValue): \(differences - 5) more differences") }
         return findings
-    }
-
-    /// Whether key `a` sorts before key `b` in LMDB's order (bytes unsigned, a prefix first).
-    private static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        let common = min(a.count, b.count)
-        let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
-        return order != 0 ? order < 0 : a.count < b.count
     }
 
     /// For a convention or decision, the seq of its last event, which a reader needs to

@@ -305,7 +305,7 @@ struct CachedDecision {
 /// The order LMDB keeps keys in (bytes compared as unsigned, a prefix first), for writing
 /// a batch's cached projections in key order: each put then lands next to the previous
 /// one (see `Transaction`'s cursors) instead of searching the tree from its root.
-enum KeyOrder {
+public enum KeyOrder {
     /// The indices of `keys` in key order. The keys are copied into one buffer and
     /// compared there: comparing arrays through closures costs more than the sort.
     static func sorted(_ keys: [[UInt8]]) -> [Int] {
@@ -327,14 +327,12 @@ enum KeyOrder {
     /// span: LMDB's default order, bytes compared as unsigned, a prefix first.
     @inline(__always)
     static func precedes(_ buffer: UnsafeRawBufferPointer, _ offset: Int, _ count: Int, _ otherOffset: Int, _ otherCount: Int) -> Bool {
-        let common = min(count, otherCount)
-        let order = common == 0 ? 0 : memcmp(buffer.baseAddress! + offset, buffer.baseAddress! + otherOffset, common)
-        return order != 0 ? order < 0 : count < otherCount
+        precedes(UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count]), UnsafeRawBufferPointer(rebasing: buffer[otherOffset..<otherOffset + otherCount]))
     }
 
     /// Whether key `a` sorts before key `b`.
     @inline(__always)
-    static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    public static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         let common = min(a.count, b.count)
         let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
         return order != 0 ? order < 0 : a.count < b.count
