@@ -51,18 +51,24 @@ public final class Envelope: Sendable {
         _ = r.optionalNode("ledger")  // as in an export: ignored, never stored
         // Members the stored form adds to the event as written.
         var added: [JSONMember] = []
-        let id = try r.string("id", maxLength: 128)
-        guard Envelope.isValidId(id) else {
+        // The id, stream and type are checked (and the stream's key hashed) on their bytes
+        // in the tape: through the strings made of them, each check borrowed a string's
+        // storage (a reference count up and down).
+        let idNode = try r.node("id")
+        let id = try ObjectReader.string(view, idNode, at: "/id", maxLength: 128)
+        guard Envelope.isValidId(view.text(idNode)) else {
             throw Rejection("invalid-id", "id \"\(id)\" must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
         }
         self.id = id
-        let stream = try r.string("stream", maxLength: 64)
-        guard Envelope.isValidStream(stream) else {
+        let streamNode = try r.node("stream")
+        let stream = try ObjectReader.string(view, streamNode, at: "/stream", maxLength: 64)
+        guard Envelope.isValidStream(view.text(streamNode)) else {
             throw Rejection("invalid-stream", "stream \"\(stream)\" must match ^[a-z0-9][a-z0-9-]{1,63}$")
         }
-        self.streamKey = Key(stream)
-        let type = try r.string("type", maxLength: 64)
-        guard Envelope.allBytes(of: type, are: ByteClass.letter) else {
+        self.streamKey = Key(stream, utf8: view.text(streamNode))
+        let typeNode = try r.node("type")
+        let type = try ObjectReader.string(view, typeNode, at: "/type", maxLength: 64)
+        guard ByteClass.letter.containsAll(view.text(typeNode)) else {
             throw Rejection("unknown-type", "type \"\(type)\" is not an event type")
         }
         self.type = type
@@ -206,19 +212,21 @@ public final class Envelope: Sendable {
         return String(id.prefix(maxIdLength))
     }
 
-    static func isValidId(_ s: String) -> Bool {
-        s.withUTF8Bytes { u in
-            guard let first = u.first, isAlnum(first), u.count <= 128 else { return false }
-            return ByteClass.idChar.containsAll(u)
-        }
+    /// `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`, of an id's UTF-8 bytes.
+    static func isValidId(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = u.first, isAlnum(first), u.count <= 128 else { return false }
+        return ByteClass.idChar.containsAll(u)
     }
 
     /// `^[a-z0-9][a-z0-9-]{1,63}$`
     public static func isValidStream(_ s: String) -> Bool {
-        s.withUTF8Bytes { u in
-            guard let first = u.first, isLowerAlnum(first), (2...64).contains(u.count) else { return false }
-            return ByteClass.streamChar.containsAll(u)
-        }
+        s.withUTF8Bytes { isValidStream($0) }
+    }
+
+    /// `isValidStream` of a stream's UTF-8 bytes.
+    static func isValidStream(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = u.first, isLowerAlnum(first), (2...64).contains(u.count) else { return false }
+        return ByteClass.streamChar.containsAll(u)
     }
 
     static func isAlnum(_ b: UInt8) -> Bool {
@@ -268,10 +276,6 @@ public final class Envelope: Sendable {
         static var letter: ByteClass { ByteClass(low: 0, high: 0x07FF_FFFE_07FF_FFFE) }
     }
 
-    /// Whether every byte of `s` is in `byteClass`.
-    static func allBytes(of s: String, are byteClass: ByteClass) -> Bool {
-        s.withUTF8Bytes { byteClass.containsAll($0) }
-    }
 }
 
 /// RFC 6901 JSON Pointers, to check that `assumed` names values of the event.

@@ -18,11 +18,22 @@ public struct Key: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public init(_ string: String) {
         self.string = string
-        bytesHash = string.withUTF8Bytes { bytes in
-            let raw = UnsafeRawBufferPointer(bytes)
-            let hash = ByteHash.hash(raw, seed: Key.processSeed)
-            return Key.isASCII(raw) ? hash | Key.asciiFlag : hash & ~Key.asciiFlag
-        }
+        bytesHash = string.withUTF8Bytes { Key.hash(of: $0) }
+    }
+
+    /// The key of `string`, whose UTF-8 bytes `utf8` are (where they were read, a parsed
+    /// line): made from them, it borrows nothing of the string.
+    public init(_ string: String, utf8: UnsafeBufferPointer<UInt8>) {
+        precondition(string.utf8.count == utf8.count, "the bytes of another string")
+        self.string = string
+        bytesHash = Key.hash(of: utf8)
+    }
+
+    /// `bytesHash` of these bytes.
+    private static func hash(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let raw = UnsafeRawBufferPointer(bytes)
+        let hash = ByteHash.hash(raw, seed: processSeed)
+        return isASCII(raw) ? hash | asciiFlag : hash & ~asciiFlag
     }
 
     /// Random per process, as `Hasher`'s seed is: input files cannot be made to collide.
