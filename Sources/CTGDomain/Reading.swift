@@ -48,13 +48,21 @@ extension ObjectReader {
     }
 
     mutating func code<C: Code>(_ key: StaticString, _: C.Type = C.self) throws(Rejection) -> C {
-        let text = try string(key, maxLength: 64)
-        return try C.decode(text, at: pointer(key))
+        guard let c = try optionalCode(key, C.self) else { throw Rejection("missing-field", "\(pointer(key)) is required") }
+        return c
     }
 
     mutating func optionalCode<C: Code>(_ key: StaticString, _: C.Type = C.self) throws(Rejection) -> C? {
-        guard let text = try optionalString(key, maxLength: 64) else { return nil }
-        return try C.decode(text, at: pointer(key))
+        guard let v = optionalNode(key) else { return nil }
+        return try code(at: v, pointer: pointer(key))
+    }
+
+    /// The code at node `v`: found by its bytes, or (not a known code, not a string, too
+    /// long) refused as a string would be, then as a code.
+    private func code<C: Code>(at v: Int, pointer: @autoclosure () -> String) throws(Rejection) -> C {
+        if tape[v].kind == .string, let c = C.table.find(tape.text(v)) { return c }
+        let text = try ObjectReader.string(tape, v, at: pointer(), maxLength: 64)
+        return try C.decode(text, at: pointer())
     }
 
     mutating func codes<C: Code>(_ key: StaticString, _: C.Type = C.self) throws(Rejection) -> [C] {
@@ -63,12 +71,18 @@ extension ObjectReader {
     }
 
     mutating func optionalCodes<C: Code>(_ key: StaticString, _: C.Type = C.self) throws(Rejection) -> [C]? {
-        guard let texts = try optionalStringArray(key, maxLength: 64) else { return nil }
+        guard let elements = try optionalArray(key) else { return nil }
+        // Every item is a string of at most 64 characters before any is taken as a code,
+        // as `optionalStringArray` checks (a first refusal is told, whatever comes after).
+        for (i, v) in elements.enumerated() where tape[v].kind != .string || !(1...64).contains(tape.text(v).count) {
+            _ = try ObjectReader.string(tape, v, at: "\(pointer(key))/\(i)", maxLength: 64)
+        }
         var result: [C] = []
-        for (i, t) in texts.enumerated() {
-            let c = try C.decode(t, at: "\(pointer(key))/\(i)")
+        result.reserveCapacity(elements.count)
+        for (i, v) in elements.enumerated() {
+            let c: C = try code(at: v, pointer: "\(pointer(key))/\(i)")
             if result.contains(c) {
-                throw Rejection("duplicate-item", "\(pointer(key))/\(i) \"\(t)\" is listed twice")
+                throw Rejection("duplicate-item", "\(pointer(key))/\(i) \"\(tape.string(v))\" is listed twice")
             }
             result.append(c)
         }
