@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import EventLog
 import StrictJSON
 
@@ -118,10 +121,21 @@ extension ObjectReader {
         guard let values = try list(key, required: required) else { return nil }
         var result: [String] = []
         result.reserveCapacity(values.count)
+        // Items compared where the line holds them: comparing the strings borrowed both
+        // strings' bytes, a reference count up and down each, for every pair.
+        var nodes: [Int] = []
+        if unique { nodes.reserveCapacity(values.count) }
         for (i, v) in values.enumerated() {
             let s = try ObjectReader.string(tape, v, at: "\(pointer(key))/\(i)", maxLength: maxLength)
-            if unique && result.contains(where: { $0.sameBytes(s) }) {
-                throw Rejection("duplicate-item", "\(pointer(key))/\(i) \"\(s)\" is listed twice")
+            if unique {
+                let text = tape.text(v)
+                for earlier in nodes {
+                    let other = tape.text(earlier)
+                    if other.count == text.count && (text.isEmpty || memcmp(other.baseAddress!, text.baseAddress!, text.count) == 0) {
+                        throw Rejection("duplicate-item", "\(pointer(key))/\(i) \"\(s)\" is listed twice")
+                    }
+                }
+                nodes.append(v)
             }
             result.append(s)
         }

@@ -94,6 +94,13 @@ let ruleCases: [RuleCase] = [
     RuleCase(code: "committee-id-taken", prelude: { e in e.signedConvention() + [e.line("CommitteeFormed", "2023-04-01", ["committeeId": "copil", "kind": "steering", "name": "COPIL"])] },
              accepted: { e in e.line("CommitteeFormed", "2023-04-01", ["committeeId": "cotech", "kind": "technical", "name": "COTECH", "members": ["epci01"]]) },
              rejected: { e in e.line("CommitteeFormed", "2023-04-01", ["committeeId": "copil", "kind": "steering", "name": "COPIL 2"]) }),
+    // Lists of ids and of codes hold each item once, compared as bytes.
+    RuleCase(code: "duplicate-item", prelude: { e in e.signedConvention() },
+             accepted: { e in e.line("CommitteeFormed", "2023-04-01", ["committeeId": "cotech", "kind": "technical", "name": "COTECH", "members": ["epci01", "caf01"]]) },
+             rejected: { e in e.line("CommitteeFormed", "2023-04-01", ["committeeId": "cotech", "kind": "technical", "name": "COTECH", "members": ["epci01", "caf01", "epci01"]]) }),
+    RuleCase(code: "duplicate-item", prelude: { e in e.signedConvention() },
+             accepted: { e in e.line("DiagnosticShared", "2023-04-01", ["from": "2022-01-01", "to": "2022-12-31", "domains": ["enfance", "jeunesse"], "summary": "s"]) },
+             rejected: { e in e.line("DiagnosticShared", "2023-04-01", ["from": "2022-01-01", "to": "2022-12-31", "domains": ["enfance", "jeunesse", "enfance"], "summary": "s"]) }),
     RuleCase(code: "committee-member-unknown", prelude: { e in e.signedConvention() },
              accepted: { e in e.line("CommitteeFormed", "2023-04-01", ["committeeId": "cotech", "kind": "technical", "name": "COTECH", "members": ["epci01"]]) },
              rejected: { e in e.line("CommitteeFormed", "2023-04-01", ["committeeId": "cotech", "kind": "technical", "name": "COTECH", "members": ["ghost"]]) }),
