@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import EventLog
 import StrictJSON
 
@@ -129,11 +126,8 @@ extension ObjectReader {
             let s = try ObjectReader.string(tape, v, at: "\(pointer(key))/\(i)", maxLength: maxLength)
             if unique {
                 let text = tape.text(v)
-                for earlier in nodes {
-                    let other = tape.text(earlier)
-                    if other.count == text.count && (text.isEmpty || memcmp(other.baseAddress!, text.baseAddress!, text.count) == 0) {
-                        throw Rejection("duplicate-item", "\(pointer(key))/\(i) \"\(s)\" is listed twice")
-                    }
+                if nodes.contains(where: { tape.text($0).elementsEqual(text) }) {
+                    throw Rejection("duplicate-item", "\(pointer(key))/\(i) \"\(s)\" is listed twice")
                 }
                 nodes.append(v)
             }

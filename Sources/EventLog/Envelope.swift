@@ -54,21 +54,18 @@ public final class Envelope: Sendable {
         // The id, stream and type are checked (and the stream's key hashed) on their bytes
         // in the tape: through the strings made of them, each check borrowed a string's
         // storage (a reference count up and down).
-        let idNode = try r.node("id")
-        let id = try ObjectReader.string(view, idNode, at: "/id", maxLength: 128)
-        guard Envelope.isValidId(view.text(idNode)) else {
+        let (id, idBytes) = try r.stringAndBytes("id", maxLength: 128)
+        guard Envelope.isValidId(idBytes) else {
             throw Rejection("invalid-id", "id \"\(id)\" must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
         }
         self.id = id
-        let streamNode = try r.node("stream")
-        let stream = try ObjectReader.string(view, streamNode, at: "/stream", maxLength: 64)
-        guard Envelope.isValidStream(view.text(streamNode)) else {
+        let (stream, streamBytes) = try r.stringAndBytes("stream", maxLength: 64)
+        guard Envelope.isValidStream(streamBytes) else {
             throw Rejection("invalid-stream", "stream \"\(stream)\" must match ^[a-z0-9][a-z0-9-]{1,63}$")
         }
-        self.streamKey = Key(stream, utf8: view.text(streamNode))
-        let typeNode = try r.node("type")
-        let type = try ObjectReader.string(view, typeNode, at: "/type", maxLength: 64)
-        guard ByteClass.letter.containsAll(view.text(typeNode)) else {
+        self.streamKey = Key(stream, utf8: streamBytes)
+        let (type, typeBytes) = try r.stringAndBytes("type", maxLength: 64)
+        guard ByteClass.letter.containsAll(typeBytes) else {
             throw Rejection("unknown-type", "type \"\(type)\" is not an event type")
         }
         self.type = type
@@ -245,15 +242,6 @@ public final class Envelope: Sendable {
         let low: UInt64
         let high: UInt64
 
-        /// The bytes below 128 for which `member` holds.
-        init(_ member: (UInt8) -> Bool) {
-            var (low, high): (UInt64, UInt64) = (0, 0)
-            for b in UInt8(0)..<128 where member(b) {
-                if b < 64 { low |= 1 << UInt64(b) } else { high |= 1 << UInt64(b - 64) }
-            }
-            (self.low, self.high) = (low, high)
-        }
-
         init(low: UInt64, high: UInt64) { (self.low, self.high) = (low, high) }
 
         @inline(__always)
@@ -275,7 +263,6 @@ public final class Envelope: Sendable {
         /// `[A-Za-z]`
         static var letter: ByteClass { ByteClass(low: 0, high: 0x07FF_FFFE_07FF_FFFE) }
     }
-
 }
 
 /// RFC 6901 JSON Pointers, to check that `assumed` names values of the event.

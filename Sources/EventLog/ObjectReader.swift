@@ -142,6 +142,13 @@ public struct ObjectReader {
         return s
     }
 
+    /// `string(key)` and the bytes it was made of, where the tape holds them (valid while
+    /// the tape lives): checks of the bytes then borrow nothing of the string.
+    public mutating func stringAndBytes(_ key: StaticString, maxLength: Int = 4096) throws(Rejection) -> (string: String, bytes: UnsafeBufferPointer<UInt8>) {
+        let v = try node(key)
+        return (try ObjectReader.string(tape, v, at: pointer(key), maxLength: maxLength), tape.text(v))
+    }
+
     /// A string node's text, its length counted in Unicode code points as JSON Schema does.
     public static func string(_ tape: JSONTape.View, _ v: Int, at pointer: @autoclosure () -> String, minLength: Int = 1, maxLength: Int = 4096) throws(Rejection) -> String {
         guard tape[v].kind == .string else {

@@ -90,3 +90,14 @@ struct ByteClassTests {
         }
     }
 }
+
+extension Envelope.ByteClass {
+    /// The bytes below 128 for which `member` holds: the pattern a constant must equal.
+    init(_ member: (UInt8) -> Bool) {
+        var (low, high): (UInt64, UInt64) = (0, 0)
+        for b in UInt8(0)..<128 where member(b) {
+            if b < 64 { low |= 1 << UInt64(b) } else { high |= 1 << UInt64(b - 64) }
+        }
+        self.init(low: low, high: high)
+    }
+}
