@@ -45,9 +45,9 @@ public struct ConventionState: Sendable, Equatable {
     var committeeIndex = IDIndex()
     var meetingIndex = IDIndex()
     var evaluationIndex = IDIndex()
-    /// Positions of members' partner ids: a hint only (members also leave, which an
-    /// index of appends cannot follow), so a hit is confirmed on the list and a miss is
-    /// settled by scanning it.
+    /// Positions of members' partner ids: exact, as only `Rules` changes the members —
+    /// each join is recorded, a departure (which moves the positions after it) empties
+    /// it, and it is rebuilt at the next lookup (see `hasMember`).
     var memberIndex = IDIndex()
 
     /// Positions of ids in a list; equal whatever it holds, being derived.
