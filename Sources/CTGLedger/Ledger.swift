@@ -48,11 +48,7 @@ public final class Ledger {
         let exists = stat(path, &isDir) == 0
         switch access {
         case .readWrite:
-            if !exists {
-                guard mkdir(path, 0o700) == 0 else {
-                    throw LedgerError(code: "store-create", message: "cannot create the store directory \(path): \(String(cString: strerror(errno)))")
-                }
-            }
+            if !exists { try Ledger.createStoreDirectory(path) }
             // Write-map mode: a batch's dirty pages live in the shared map, not in malloc'd
             // copies, so an import of any size runs in bounded memory (see `importFile`).
             // The map keeps at least the size it had, rather than being shrunk to the data.
@@ -92,6 +88,17 @@ public final class Ledger {
                 throw LedgerError(code: "projections-outdated", message: "the projections of \(path) were written by an earlier version; run `ctg rebuild` once")
             }
         }
+    }
+
+    /// Creates the store's directory (mode 0700). Another process may create it first —
+    /// two imports started at once on a new store both find it missing —: a directory
+    /// there by then is the store, not a failure (LMDB lets both open it).
+    static func createStoreDirectory(_ path: String) throws {
+        guard mkdir(path, 0o700) != 0 else { return }
+        let code = errno
+        var st = stat()
+        if code == EEXIST && stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { return }
+        throw LedgerError(code: "store-create", message: "cannot create the store directory \(path): \(String(cString: strerror(code)))")
     }
 
     private static func openEnvironment(_ path: String, _ options: Environment.Options) throws -> Environment {

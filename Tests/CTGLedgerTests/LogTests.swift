@@ -198,6 +198,24 @@ struct LogTests {
         #expect(try ledger.verify().ok)
     }
 
+    @Test("a store directory another process made first is opened, not refused; a file in its place or a missing parent is refused")
+    func storeDirectoryRace() throws {
+        let store = TempStore()
+        // What a second `ctg import` meets when the first made the directory after both
+        // found it missing: the directory is there when it calls mkdir.
+        try FileManager.default.createDirectory(atPath: store.path, withIntermediateDirectories: false)
+        try Ledger.createStoreDirectory(store.path)
+        #expect(try store.importFixture("lifecycle.ndjson").appended == 26)
+
+        let file = store.directory + "/not-a-directory"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        let refused = expectRejection("store-create") { try Ledger.createStoreDirectory(file) }
+        #expect(refused?.message == "cannot create the store directory \(file): File exists")
+        let orphan = store.directory + "/missing/store"
+        let missing = expectRejection("store-create") { try Ledger.createStoreDirectory(orphan) }
+        #expect(missing?.message == "cannot create the store directory \(orphan): No such file or directory")
+    }
+
     @Test("reopening a store sees every event and the same answers")
     func reopen() throws {
         let store = TempStore()
