@@ -191,20 +191,25 @@ extension Ledger {
         if let sorted = replayed.sortedEntries(table) {
             var next = 0
             try stored.scanInPlace(table) { key, value in
-                while next < sorted.count, sorted.withEntry(next, { fresh, _ in KeyOrder.precedes(fresh, key) }) {
-                    sorted.withEntry(next) { fresh, _ in missing.append(Array(fresh)) }
+                // Each replayed entry is read once: missing (before the stored key), the
+                // stored one, or after it (then the store has an entry the replay lacks).
+                var found = false
+                while next < sorted.count {
+                    let passed = sorted.withEntry(next) { freshKey, fresh -> Bool in
+                        if KeyOrder.precedes(freshKey, key) {
+                            missing.append(Array(freshKey))
+                            return true
+                        }
+                        guard equal(freshKey, key) else { return false }
+                        if !equal(fresh, value) { differs(key, value, fresh) }
+                        found = true
+                        return true
+                    }
+                    guard passed else { break }
                     next += 1
+                    if found { break }
                 }
-                let found = next < sorted.count && sorted.withEntry(next) { freshKey, fresh in
-                    guard equal(freshKey, key) else { return false }
-                    if !equal(fresh, value) { differs(key, value, fresh) }
-                    return true
-                }
-                if found {
-                    next += 1
-                } else {
-                    report("\(printable(Array(key))) is stored but a fresh replay has no such entry")
-                }
+                if !found { report("\(printable(Array(key))) is stored but a fresh replay has no such entry") }
                 return true
             }
             for i in next..<sorted.count { sorted.withEntry(i) { fresh, _ in missing.append(Array(fresh)) } }

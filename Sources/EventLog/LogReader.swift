@@ -74,9 +74,14 @@ public struct LogReader {
     /// Hashes, under `seed`, of the keys `event` has at `version` in the id index (its id)
     /// and in the stream index, for `indexMatches`.
     public static func indexKeyHashes(_ event: Envelope, version: UInt64, seed: Int) -> (id: UInt64, stream: UInt64) {
-        let id = event.id.withUTF8Bytes { UInt64(bitPattern: Int64(ByteHash.hash(UnsafeRawBufferPointer($0), seed: seed))) }
-        let stream = withStreamKey(event.stream, version: version) { UInt64(bitPattern: Int64(ByteHash.hash($0, seed: seed))) }
+        let id = event.id.withUTF8Bytes { keyHash(UnsafeRawBufferPointer($0), seed: seed) }
+        let stream = withStreamKey(event.stream, version: version) { keyHash($0, seed: seed) }
         return (id, stream)
+    }
+
+    /// The hash under `seed` of an index key, as `indexKeyHashes` and `indexMatches` take it.
+    private static func keyHash(_ key: UnsafeRawBufferPointer, seed: Int) -> UInt64 {
+        UInt64(bitPattern: Int64(ByteHash.hash(key, seed: seed)))
     }
 
     /// Whether every entry of `index` (the id or the stream index) points to a seq in
@@ -90,7 +95,7 @@ public struct LogReader {
             guard entry.value.count == 8 else { matches = false; return false }
             let seq = LogKey.decodeSeq(entry.value)
             guard seq >= 1, seq <= UInt64(keyHashes.count),
-                keyHashes[Int(seq) - 1] == UInt64(bitPattern: Int64(ByteHash.hash(entry.key, seed: seed)))
+                keyHashes[Int(seq) - 1] == LogReader.keyHash(entry.key, seed: seed)
             else {
                 matches = false
                 return false
