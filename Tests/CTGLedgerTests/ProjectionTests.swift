@@ -127,21 +127,11 @@ struct ProjectionTests {
         let expected = try store.ledger.projectionTables()
         // Every event of the log, applied in one go by writers whose caches hold almost
         // nothing: conventions, decisions and total cells go out every few events.
-        for limits in [ProjectionWriter<MemoryTables>.CacheLimits(conventions: 1, decisions: 1, totals: 1),
-                       .init(conventions: 2, decisions: 5, totals: 7)] {
+        for limits in [ProjectionWriter<MemoryTables>.CacheLimits(conventions: 1, conventionMemory: 1, decisions: 1, totals: 1),
+                       .init(conventions: 2, conventionMemory: 1, decisions: 5, totals: 7)] {
             let tables = MemoryTables()
             var writer = ProjectionWriter(tables, limits: limits)
-            let tape = JSONTape()
-            let applied = try store.ledger.read { snap in
-                let last = try snap.log.lastSeq()
-                for seq in 1...last {
-                    let record = try #require(try snap.log.record(seq: seq))
-                    var (envelope, data) = try record.envelopeAndPayload(tape: tape)
-                    let event = try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: &data)
-                    try writer.apply(envelope, event: event, at: Rules.Position(seq: seq, version: record.version))
-                }
-                return last
-            }
+            let applied = try Self.applyAll(store, to: &writer)
             try writer.flush()
             #expect(applied > 200)
             let got = Self.dump(tables)
@@ -149,6 +139,38 @@ struct ProjectionTests {
                 let same = got[table] == expected[table]
                 #expect(same, "table \(table) differs from one final flush's (limits \(limits))")
             }
+        }
+    }
+
+    @Test("a writer keeps more conventions than its count limit while their estimated memory is under its budget, and writes them out past it")
+    func conventionCacheIsBoundedByMemory() throws {
+        let store = try Self.randomAndLifecycle(seed: 12)
+        let expected = try store.ledger.projectionTables()
+        for (budget, writtenEarly) in [(256 << 20, false), (1, true)] {
+            let tables = MemoryTables()
+            var writer = ProjectionWriter(tables, limits: .init(conventions: 2, conventionMemory: budget))
+            _ = try Self.applyAll(store, to: &writer)
+            let before = tables.count(.conventions)
+            #expect((before > 0) == writtenEarly, "budget \(budget): \(before) conventions written before the flush")
+            try writer.flush()
+            #expect(Self.dump(tables)[.conventions] == expected[.conventions])
+        }
+        // More conventions than the count limit, so the budget is what decided.
+        #expect((expected[.conventions]?.count ?? 0) > 2)
+    }
+
+    /// Applies every event of the store's log to `writer`, without flushing; returns the last seq.
+    static func applyAll(_ store: TempStore, to writer: inout ProjectionWriter<MemoryTables>) throws -> UInt64 {
+        let tape = JSONTape()
+        return try store.ledger.read { snap in
+            let last = try snap.log.lastSeq()
+            for seq in 1...last {
+                let record = try #require(try snap.log.record(seq: seq))
+                var (envelope, data) = try record.envelopeAndPayload(tape: tape)
+                let event = try DomainEvent.decode(type: envelope.type, schema: envelope.schema, data: &data)
+                try writer.apply(envelope, event: event, at: Rules.Position(seq: seq, version: record.version))
+            }
+            return last
         }
     }
 
