@@ -185,8 +185,8 @@ public struct ConventionState: Sendable, Equatable {
 
     /// A rough estimate of the memory this state takes decoded, for a cache that bounds
     /// what it holds: a fixed part and a part per element of its lists (measured on
-    /// generated conventions: ~17 KB for ~75 elements), so it grows with what the
-    /// convention has been through — funding decisions, kept apart, add nothing.
+    /// generated conventions: ~17 KB with ~75 elements, ~0.9 KB with 5), so it grows with
+    /// what the convention has been through — funding decisions, kept apart, add nothing.
     public var estimatedMemory: Int {
         var elements = domains.count + members.count + formerMembers.count + signatories.count + amendments.count
             + diagnostics.count + baselines.count + axes.count + actions.count + committees.count + evaluations.count
@@ -194,7 +194,7 @@ public struct ConventionState: Sendable, Equatable {
         for meeting in meetings {
             elements += 1 + meeting.attendees.count + meeting.decisions.count + meeting.actionsReviewed.count
         }
-        return 2048 + 224 * elements
+        return 512 + 224 * elements
     }
 
     public func member(_ id: String) -> Member? { members.first { $0.partner.id.sameBytes(id) } }
