@@ -6,7 +6,9 @@ import StrictJSON
 /// Reads the projections (`ctg` queries) and the log (`events`, `export`).
 extension Ledger {
     public func conventionsReport(asOf: CalendarDate?) throws -> Report {
-        try read { Reports.conventions(try $0.projections.conventions(), asOf: asOf) }
+        var rows: [Reports.ConventionRow] = []
+        try read { snap in try snap.projections.forEachConvention { rows.append(Reports.ConventionRow($0, asOf: asOf)) } }
+        return Reports.conventions(rows)
     }
 
     public func convention(_ id: String) throws -> ConventionState {

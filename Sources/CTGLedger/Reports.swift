@@ -25,15 +25,34 @@ public enum Reports {
 
     // MARK: Conventions
 
+    /// What `ctg conventions` shows of one convention, taken from its state as it is
+    /// read, so that a listing of thousands holds rows, not states.
+    public struct ConventionRow: Sendable {
+        let id: String
+        let title: String
+        let status: String
+        let period: Period
+        let version: UInt64
+        let members: Int
+
+        public init(_ c: ConventionState, asOf: CalendarDate?) {
+            (id, title, status, period, version, members) = (c.id, c.title, c.displayStatus(asOf: asOf), c.period, c.version, c.members.count)
+        }
+    }
+
     /// `ctg conventions`: `[{"id","title","status","period","version"}]` sorted by id.
     public static func conventions(_ list: [ConventionState], asOf: CalendarDate?) -> Report {
+        conventions(list.map { ConventionRow($0, asOf: asOf) })
+    }
+
+    public static func conventions(_ list: [ConventionRow]) -> Report {
         let json = JSONValue.array(list.map { c in
-            object([("id", .string(c.id)), ("title", .string(c.title)), ("status", .string(c.displayStatus(asOf: asOf))),
+            object([("id", .string(c.id)), ("title", .string(c.title)), ("status", .string(c.status)),
                     ("period", period(c.period)), ("version", .integer(Int64(c.version)))])
         })
         let table = TableData(
             headers: ["id", "status", "start", "end", "version", "members", "title"],
-            rows: list.map { [$0.id, $0.displayStatus(asOf: asOf), $0.period.start.description, $0.period.end.description, String($0.version), String($0.members.count), $0.title] },
+            rows: list.map { [$0.id, $0.status, $0.period.start.description, $0.period.end.description, String($0.version), String($0.members), $0.title] },
             numeric: [4, 5])
         return Report(json: json, tables: [table])
     }

@@ -32,11 +32,17 @@ public struct ProjectionReader<KV: KeyValueTables> {
     /// Every convention, by id bytes.
     public func conventions() throws -> [ConventionState] {
         var result: [ConventionState] = []
+        try forEachConvention { result.append($0) }
+        return result
+    }
+
+    /// Every convention, by id bytes, decoded one at a time: a caller that keeps a little
+    /// of each (a listing) does not hold every state at once.
+    public func forEachConvention(_ body: (ConventionState) throws -> Void) throws {
         try kv.scan(.conventions, prefix: []) { _, value in
-            result.append(try codec.decode(ConventionState.self, value))
+            try body(try codec.decode(ConventionState.self, value))
             return true
         }
-        return result
     }
 
     public func decision(_ id: String) throws -> DecisionState? {
