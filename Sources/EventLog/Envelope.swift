@@ -123,15 +123,8 @@ public final class Envelope: Sendable {
         // was added. Events read back from the log have theirs already, and need it only
         // to check `assumed`.
         if let assumed {
-            guard case .object(let written) = view.value(at: 0) else { preconditionFailure("an object node makes an object") }
-            var members: [JSONMember] = []
-            for (i, member) in written.members.enumerated() where dropped & (1 << UInt64(i)) == 0 { members.append(member) }
-            members.append(contentsOf: added)
-            let stored = JSONValue.object(JSONObject(members))
-            for (i, p) in assumed.enumerated() {
-                guard JSONPointer.resolve(p, in: stored) != nil, !p.isEmpty else {
-                    throw Rejection("invalid-assumed", "/assumed/\(i) \"\(p)\" does not point to a value of this event")
-                }
+            for (i, p) in assumed.enumerated() where !JSONPointer.resolves(p, in: view, object: 0, skipping: dropped, adding: added) {
+                throw Rejection("invalid-assumed", "/assumed/\(i) \"\(p)\" does not point to a value of this event")
             }
         }
         self.assumed = assumed
@@ -267,20 +260,22 @@ public final class Envelope: Sendable {
 
 /// RFC 6901 JSON Pointers, to check that `assumed` names values of the event.
 public enum JSONPointer {
+    /// The value `pointer` names in `value` (the empty pointer names `value` itself).
     public static func resolve(_ pointer: String, in value: JSONValue) -> JSONValue? {
         if pointer.isEmpty { return value }
-        guard pointer.hasPrefix("/") else { return nil }
+        guard let tokens = tokens(pointer) else { return nil }
+        return resolve(tokens[...], in: value)
+    }
+
+    static func resolve(_ tokens: ArraySlice<String>, in value: JSONValue) -> JSONValue? {
         var current = value
-        for raw in pointer.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst() {
-            let token = String(decoding: raw, as: UTF8.self)
-            guard !token.contains("~") || isValidEscapes(token) else { return nil }
-            let key = token.replacing("~1", with: "/").replacing("~0", with: "~")
+        for key in tokens {
             switch current {
             case .object(let o):
                 guard let next = o[key] else { return nil }
                 current = next
             case .array(let a):
-                guard let i = Int(key), String(i) == key, i >= 0, i < a.count else { return nil }
+                guard let i = index(key, count: a.count) else { return nil }
                 current = a[i]
             default:
                 return nil
@@ -289,12 +284,91 @@ public enum JSONPointer {
         return current
     }
 
-    private static func isValidEscapes(_ token: String) -> Bool {
-        let u = Array(token.utf8)
-        for (i, b) in u.enumerated() where b == UInt8(ascii: "~") {
-            guard i + 1 < u.count, u[i + 1] == UInt8(ascii: "0") || u[i + 1] == UInt8(ascii: "1") else { return false }
+    /// Whether the non-empty `pointer` names a value of the object at node `object` of
+    /// `view` taken without the members whose bit is set in `dropped` and with `added`
+    /// after them — an event's stored form, resolved on the event's tape: a tree of the
+    /// whole event, made for each event with `assumed`, took as long as the rest of its
+    /// import (200 000 such events: 1.25–1.40 s against 0.74–0.87 s).
+    static func resolves(_ pointer: String, in view: JSONTape.View, object: Int, skipping dropped: UInt64, adding added: [JSONMember]) -> Bool {
+        guard let tokens = tokens(pointer), let first = tokens.first else { return false }
+        var current: Int?
+        var key = object + 1
+        for i in 0..<Int(view[object].count) {
+            if dropped & (1 << UInt64(i)) == 0, first.withUTF8Bytes({ view.text(key).elementsEqual($0) }) {
+                current = key + 1
+                break
+            }
+            key = view.nextMember(after: key)
+        }
+        guard var node = current else {
+            guard let member = added.first(where: { $0.key.sameBytes(first) }) else { return false }
+            return resolve(tokens.dropFirst(), in: member.value) != nil
+        }
+        for token in tokens.dropFirst() {
+            let count = Int(view[node].count)
+            switch view[node].kind {
+            case .object:
+                var key = node + 1
+                var found: Int?
+                for _ in 0..<count {
+                    if token.withUTF8Bytes({ view.text(key).elementsEqual($0) }) {
+                        found = key + 1
+                        break
+                    }
+                    key = view.nextMember(after: key)
+                }
+                guard let found else { return false }
+                node = found
+            case .array:
+                guard let i = index(token, count: count) else { return false }
+                var element = node + 1
+                for _ in 0..<i { element = Int(view[element].next) }
+                node = element
+            default:
+                return false
+            }
         }
         return true
     }
-}
 
+    /// The reference tokens of a pointer, unescaped (`~1` is `/`, `~0` is `~`, read left
+    /// to right, which is RFC 6901's `~1` then `~0`); nil when it does not start with `/`
+    /// or has a `~` followed by neither 0 nor 1. On bytes: `String.replacing` took a sixth
+    /// of an import whose every event has `assumed`.
+    static func tokens(_ pointer: String) -> [String]? {
+        let tilde = UInt8(ascii: "~")
+        guard pointer.utf8.first == UInt8(ascii: "/") else { return nil }
+        var tokens: [String] = []
+        for raw in pointer.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst() {
+            guard raw.contains(tilde) else {
+                tokens.append(String(decoding: raw, as: UTF8.self))
+                continue
+            }
+            var bytes: [UInt8] = []
+            var escaped = false
+            for b in raw {
+                if escaped {
+                    switch b {
+                    case UInt8(ascii: "0"): bytes.append(tilde)
+                    case UInt8(ascii: "1"): bytes.append(UInt8(ascii: "/"))
+                    default: return nil
+                    }
+                    escaped = false
+                } else if b == tilde {
+                    escaped = true
+                } else {
+                    bytes.append(b)
+                }
+            }
+            guard !escaped else { return nil }
+            tokens.append(String(decoding: bytes, as: UTF8.self))
+        }
+        return tokens
+    }
+
+    /// An array index: decimal digits as `String(i)` writes them, below `count`.
+    static func index(_ token: String, count: Int) -> Int? {
+        guard let i = Int(token), String(i) == token, i >= 0, i < count else { return nil }
+        return i
+    }
+}

@@ -70,6 +70,51 @@ struct EnvelopeTests {
         #expect(Self.code(Self.with("assumed", #"["/occurredAt","/data"]"#)) == nil)
         #expect(Self.code(Self.with("assumed", #"["occurredAt"]"#)) == "invalid-assumed")
     }
+
+    @Test("an assumed pointer is accepted exactly when it names a value of the stored form: members added and dropped, escapes and array indexes as RFC 6901 reads them")
+    func assumedPointersResolveOnTheStoredForm() throws {
+        // No actor and no schema (both added to the stored form), expectedVersion and
+        // ledger (both dropped), keys that need escapes, nested arrays.
+        let event = #"{"ledger":{"seq":1},"expectedVersion":0,"id":"e-1","stream":"ctg-a","type":"PartnerJoined","occurredAt":"2024-01-02","#
+            + #""data":{"partner":{"id":"p","name":"N","role":"commune"},"a/b":[10,[20,{"~k":true,"":"empty"}]],"\u00e9\"q":{"x":[]},"10":"ten"},"assumed":["/id"]}"#
+        let stored = try JSONParser.parse(try Envelope(JSONParser.parse(event), defaultActor: "cli/agent").canonical)
+        // Every value of the stored form, then pointers next to them that name nothing.
+        var pointers: [String] = []
+        func walk(_ value: JSONValue, _ path: String) {
+            pointers.append(path)
+            switch value {
+            case .object(let o): for m in o.members { walk(m.value, path + "/" + m.key.replacing("~", with: "~0").replacing("/", with: "~1")) }
+            case .array(let a): for (i, e) in a.enumerated() { walk(e, path + "/\(i)") }
+            default: break
+            }
+        }
+        walk(stored, "")
+        for p in pointers where !p.isEmpty {
+            pointers += [p + "/0", p + "/x", p + "/", p + "~", p + "~2", p + "/00", p + "/-", p + "/+0", p + "/1e0"]
+        }
+        // Independent of the reference resolver, which shares the code that reads tokens.
+        let named = Set(["/actor", "/schema", "/assumed/0", "/data/a~1b/1/1/~0k", "/data/a~1b/1/1/", "/data/10", "/data/é\"q/x"])
+        let rejected = Set(["", "/expectedVersion", "/ledger", "/ledger/seq", "/data/a/b", "/data/a~1b/00", "/data/a~1b/-", "/data/a~1b/+0",
+                            "/data/a~1b/1e0", "/data/a~1b/1/1/~2", "/data/partner~", "/data/x", "x"])
+        pointers += Array(named) + Array(rejected)
+        #expect(pointers.count > 200)
+        for pointer in pointers {
+            let expected = !pointer.isEmpty && JSONPointer.resolve(pointer, in: stored) != nil
+            if named.contains(pointer) { #expect(expected, "\(pointer) should name a value") }
+            if rejected.contains(pointer) { #expect(!expected, "\(pointer) should name nothing") }
+            let line = event.replacing(#""assumed":["/id"]"#, with: #""assumed":"# + JSONWriter.ordered(.array([.string(pointer)])))
+            // Both ways an envelope is read: a parsed line (an import) and a tree (`ctg record`).
+            let fromLine = line.withUTF8Bytes { bytes in Result { () throws(Rejection) in try Envelope(line: bytes, defaultActor: "cli/agent") } }
+            let fromTree = Result { () throws(Rejection) in try Envelope(try! JSONParser.parse(line), defaultActor: "cli/agent") }
+            for (way, result) in [("line", fromLine), ("tree", fromTree)] {
+                switch result {
+                case .success: #expect(expected, "\(pointer) accepted from a \(way) but names nothing")
+                // The empty string is refused before it is read as a pointer.
+                case .failure(let r): #expect(!expected && r.code == (pointer.isEmpty ? "empty-string" : "invalid-assumed"), "\(pointer) refused from a \(way): \(r)")
+                }
+            }
+        }
+    }
 }
 
 @Suite("The envelope's byte classes are its patterns' character sets")
