@@ -69,6 +69,12 @@ struct EnvelopeTests {
     func assumed() {
         #expect(Self.code(Self.with("assumed", #"["/occurredAt","/data"]"#)) == nil)
         #expect(Self.code(Self.with("assumed", #"["occurredAt"]"#)) == "invalid-assumed")
+        // A payload object past 64 members (the envelope's own are at most 64).
+        var wide = try! JSONParser.parse(Self.with("data", "{" + (0..<70).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}")).objectValue!
+        wide["assumed"] = .array([.string("/data/k69")])
+        #expect(Self.code(JSONWriter.ordered(.object(wide))) == nil)
+        wide["assumed"] = .array([.string("/data/k70")])
+        #expect(Self.code(JSONWriter.ordered(.object(wide))) == "invalid-assumed")
     }
 
     @Test("an assumed pointer is accepted exactly when it names a value of the stored form: members added and dropped, escapes and array indexes as RFC 6901 reads them")
